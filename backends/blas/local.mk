@@ -1,0 +1,1 @@
+# backends/blas/local.mk: filled in by its area

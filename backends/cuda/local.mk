@@ -1,0 +1,1 @@
+# backends/cuda/local.mk: filled in by its area

@@ -1,0 +1,35 @@
+/* sc/pool.h - a fixed-size thread pool for data-parallel loops.
+ *
+ * Contract: the program owns parallelism.  A pool of n threads (the caller
+ * counts as one of them, so n == 1 creates no threads) runs
+ * sc_pool_for(pool, count, fn, arg): fn(arg, begin, end, worker) is called on
+ * disjoint ranges covering [0, count); the split depends only on count and n,
+ * so results are reproducible run to run.  Calls from several threads into
+ * one pool are serialised.  fn must not call sc_pool_for on the same pool.
+ * A NULL pool runs everything in the calling thread.
+ */
+#ifndef SC_POOL_H
+#define SC_POOL_H
+
+#include <stdint.h>
+#include "sc/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sc_pool sc_pool;
+typedef void (*sc_pool_fn)(void *arg, int64_t begin, int64_t end, int worker);
+
+sc_pool *sc_pool_create(int nthreads, sc_err *err);
+void sc_pool_destroy(sc_pool *pool);
+int sc_pool_size(const sc_pool *pool);       /* 1 for NULL */
+void sc_pool_for(sc_pool *pool, int64_t count, sc_pool_fn fn, void *arg);
+
+/* Number of online CPUs (>= 1). */
+int sc_ncpus(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,63 @@
+/* sc/util.h - small helpers shared by the library and the tools.
+ *
+ * sc_outfile: an output that is either stdout ("-" or NULL) or a file
+ * written under a temporary name in the same directory and renamed over
+ * the target only by sc_outfile_commit, so a failed or interrupted run
+ * never leaves a half-written file.  sc_outfile_abort (or closing without
+ * commit) removes the temporary.  Write errors (including ENOSPC from
+ * /dev/full) are reported by commit.
+ */
+#ifndef SC_UTIL_H
+#define SC_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "sc/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sc_outfile {
+    FILE *f;            /* write here */
+    char *path;         /* final path, NULL for stdout */
+    char *tmp;          /* temporary path, NULL for stdout */
+    int is_stdout;
+} sc_outfile;
+
+int sc_outfile_open(sc_outfile *o, const char *path, sc_err *err);
+int sc_outfile_commit(sc_outfile *o, sc_err *err);
+void sc_outfile_abort(sc_outfile *o);
+/* Display name for messages ("<stdout>" for stdout). */
+const char *sc_outfile_name(const sc_outfile *o);
+
+/* CRC-32 (IEEE 802.3, as zip and PNG use), continuing from crc (start 0). */
+uint32_t sc_crc32(uint32_t crc, const void *data, size_t n);
+
+/* Little-endian stores/loads for stream formats. */
+static inline void sc_put_le32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16); p[3] = (unsigned char)(v >> 24);
+}
+static inline void sc_put_le64(unsigned char *p, uint64_t v)
+{
+    sc_put_le32(p, (uint32_t)v); sc_put_le32(p + 4, (uint32_t)(v >> 32));
+}
+static inline uint32_t sc_get_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t sc_get_le64(const unsigned char *p)
+{
+    return (uint64_t)sc_get_le32(p) | (uint64_t)sc_get_le32(p + 4) << 32;
+}
+
+/* Read exactly n bytes; returns n, or fewer at EOF (check ferror). */
+size_t sc_read_full(FILE *f, void *buf, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,320 @@
+/* Configuration: defaults, INI files (inih), environment (see sc/config.h). */
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "sc/config.h"
+#include "sc/session.h"
+
+#ifndef SC_SYSCONFDIR
+#define SC_SYSCONFDIR "/etc"
+#endif
+#ifndef SC_SYNTHDIR
+#define SC_SYNTHDIR "/usr/share/sc/synth"
+#endif
+
+static const char *const stage_section[SC_KIND_MAX + 1] = {
+    [SC_KIND_FRONTEND] = "frontend", [SC_KIND_SEMANTIC] = "semantic",
+    [SC_KIND_ACOUSTIC] = "acoustic", [SC_KIND_DECODER] = "decoder",
+    [SC_KIND_VOCODER] = "vocoder",
+};
+
+static const char *const stage_default[SC_KIND_MAX + 1] = {
+    [SC_KIND_FRONTEND] = "kaldi",  [SC_KIND_SEMANTIC] = "audiomae",
+    [SC_KIND_ACOUSTIC] = "bilstm", [SC_KIND_DECODER] = "ldm",
+    [SC_KIND_VOCODER] = "hifigan",
+};
+
+void sc_config_defaults(sc_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->token_rate = 100;
+    cfg->sem_vocab = 16384;
+    snprintf(cfg->synth_dir, sizeof cfg->synth_dir, "%s", SC_SYNTHDIR);
+    snprintf(cfg->backend, sizeof cfg->backend, "blas");
+    for (int k = SC_KIND_FRONTEND; k <= SC_KIND_MAX; k++)
+        snprintf(cfg->stage[k].plugin, sizeof cfg->stage[k].plugin, "%s", stage_default[k]);
+    cfg->batch = 8;
+    cfg->steps = 50;
+    cfg->cfg = 2.0;
+    cfg->eta = 1.0;
+    cfg->seed = 0;
+    cfg->log_level = SC_LOG_INFO;
+}
+
+static int copy_str(char *dst, size_t n, const char *v, const char *where, const char *key,
+                    sc_err *err)
+{
+    if (strlen(v) >= n)
+        return sc_err_set(err, SC_ECONFIG, "%s: value of '%s' is too long", where, key);
+    memcpy(dst, v, strlen(v) + 1);
+    return SC_OK;
+}
+
+static int parse_long(const char *v, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || end == v || *end || x < lo || x > hi)
+        return -1;
+    *out = x;
+    return 0;
+}
+
+static int parse_double(const char *v, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (errno || end == v || *end || !(x >= lo && x <= hi))
+        return -1;
+    *out = x;
+    return 0;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+    static const char *const t[] = {"1", "yes", "true", "on"}, *const f[] = {"0", "no", "false", "off"};
+    for (int i = 0; i < 4; i++) {
+        if (!strcasecmp(v, t[i])) { *out = 1; return 0; }
+        if (!strcasecmp(v, f[i])) { *out = 0; return 0; }
+    }
+    return -1;
+}
+
+static int parse_level(const char *v, int *out)
+{
+    static const char *const names[] = {"error", "warning", "info", "debug"};
+    if (!strcasecmp(v, "quiet")) { *out = SC_LOG_QUIET; return 0; }
+    for (int i = 0; i < 4; i++)
+        if (!strcasecmp(v, names[i])) { *out = i; return 0; }
+    return -1;
+}
+
+#define BAD(what) sc_err_set(err, SC_ECONFIG, "%s: bad value '%s' for %s.%s (%s)", where, \
+                             value, section, key, what)
+
+int sc_config_set(sc_config *cfg, const char *section, const char *key, const char *value,
+                  const char *where, sc_err *err)
+{
+    long l;
+    double d;
+    int b;
+    if (!strcmp(section, "model")) {
+        if (!strcmp(key, "dir"))
+            return copy_str(cfg->model_dir, sizeof cfg->model_dir, value, where, key, err);
+        if (!strcmp(key, "rate")) {
+            if (parse_long(value, 0, 1000, &l) || (l != 100 && l != 50 && l != 25))
+                return BAD("100, 50 or 25");
+            cfg->token_rate = (int)l;
+            return SC_OK;
+        }
+        if (!strcmp(key, "vocab")) {
+            if (parse_long(value, 0, 1 << 20, &l) ||
+                (l != 4096 && l != 8192 && l != 16384 && l != 32768))
+                return BAD("4096, 8192, 16384 or 32768");
+            cfg->sem_vocab = (int)l;
+            return SC_OK;
+        }
+        if (!strcmp(key, "synthetic")) {
+            if (parse_bool(value, &b))
+                return BAD("yes or no");
+            cfg->synthetic = b;
+            return SC_OK;
+        }
+        if (!strcmp(key, "synth_dir"))
+            return copy_str(cfg->synth_dir, sizeof cfg->synth_dir, value, where, key, err);
+    } else if (!strcmp(section, "backend")) {
+        if (!strcmp(key, "default"))
+            return copy_str(cfg->backend, sizeof cfg->backend, value, where, key, err);
+        if (!strcmp(key, "options"))
+            return copy_str(cfg->backend_options, sizeof cfg->backend_options, value, where,
+                            key, err);
+        if (!strcmp(key, "threads")) {
+            if (parse_long(value, 0, 1024, &l))
+                return BAD("0..1024, 0 = all CPUs");
+            cfg->threads = (int)l;
+            return SC_OK;
+        }
+    } else if (!strcmp(section, "log")) {
+        if (!strcmp(key, "level")) {
+            if (parse_level(value, &cfg->log_level))
+                return BAD("quiet, error, warning, info or debug");
+            return SC_OK;
+        }
+    } else {
+        int kind = 0;
+        for (int k = SC_KIND_FRONTEND; k <= SC_KIND_MAX; k++)
+            if (!strcmp(section, stage_section[k]))
+                kind = k;
+        if (!kind)
+            return sc_err_set(err, SC_ECONFIG, "%s: unknown section [%s]", where, section);
+        sc_stage_cfg *st = &cfg->stage[kind];
+        if (!strcmp(key, "plugin"))
+            return copy_str(st->plugin, sizeof st->plugin, value, where, key, err);
+        if (!strcmp(key, "backend"))
+            return copy_str(st->backend, sizeof st->backend, value, where, key, err);
+        if (!strcmp(key, "options"))
+            return copy_str(st->options, sizeof st->options, value, where, key, err);
+        if (kind == SC_KIND_ACOUSTIC && !strcmp(key, "batch")) {
+            if (parse_long(value, 1, 4096, &l))
+                return BAD("1..4096 windows");
+            cfg->batch = (int)l;
+            return SC_OK;
+        }
+        if (kind == SC_KIND_DECODER) {
+            if (!strcmp(key, "steps")) {
+                if (parse_long(value, 1, 1000, &l))
+                    return BAD("1..1000");
+                cfg->steps = (int)l;
+                return SC_OK;
+            }
+            if (!strcmp(key, "cfg")) {
+                if (parse_double(value, -100, 100, &d))
+                    return BAD("a number");
+                cfg->cfg = d;
+                return SC_OK;
+            }
+            if (!strcmp(key, "eta")) {
+                if (parse_double(value, 0, 10, &d))
+                    return BAD("a number >= 0");
+                cfg->eta = d;
+                return SC_OK;
+            }
+            if (!strcmp(key, "seed")) {
+                char *end;
+                errno = 0;
+                unsigned long long s = strtoull(value, &end, 0);
+                if (errno || end == value || *end || value[0] == '-')
+                    return BAD("an unsigned integer");
+                cfg->seed = s;
+                return SC_OK;
+            }
+        }
+    }
+    return sc_err_set(err, SC_ECONFIG, "%s: unknown key '%s' in section [%s]", where, key,
+                      section);
+}
+
+typedef struct {
+    sc_config *cfg;
+    const char *name;
+    sc_err first;      /* message of the first bad line */
+    int line;          /* inih line counter emulation: see handler */
+} ini_ctx;
+
+static int on_ini_line(void *user, const char *section, const char *key, const char *value)
+{
+    ini_ctx *c = user;
+    if (!*section) {
+        sc_err_set(&c->first, SC_ECONFIG, "key '%s' outside any section", key);
+        return 0;
+    }
+    sc_err e = {0};
+    if (sc_config_set(c->cfg, section, key, value, "", &e) != SC_OK) {
+        /* drop the empty "where: " prefix; the caller adds FILE:LINE */
+        const char *m = e.msg;
+        if (!strncmp(m, ": ", 2))
+            m += 2;
+        sc_err_set(&c->first, e.code, "%s", m);
+        return 0;
+    }
+    return 1;
+}
+
+static int finish_parse(int rc, ini_ctx *c, sc_err *err)
+{
+    if (rc == 0)
+        return SC_OK;
+    if (rc == -2)
+        return sc_err_set(err, SC_ENOMEM, "%s: out of memory", c->name);
+    if (c->first.code)
+        return sc_err_set(err, c->first.code, "%s:%d: %s", c->name, rc, c->first.msg);
+    return sc_err_set(err, SC_ECONFIG, "%s:%d: syntax error", c->name, rc);
+}
+
+int sc_config_load_file(sc_config *cfg, const char *path, int must_exist, sc_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (!must_exist && errno == ENOENT)
+            return SC_OK;
+        return sc_err_set(err, errno == ENOENT ? SC_ENOTFOUND : SC_EIO, "%s: %s", path,
+                          strerror(errno));
+    }
+    ini_ctx c = {.cfg = cfg, .name = path};
+    int rc = ini_parse_file(f, on_ini_line, &c);
+    fclose(f);
+    if (rc == 0 && cfg->nsources < 4)
+        snprintf(cfg->sources[cfg->nsources++], SC_PATH_MAX, "%s", path);
+    return finish_parse(rc, &c, err);
+}
+
+int sc_config_load_string(sc_config *cfg, const char *text, const char *name, sc_err *err)
+{
+    ini_ctx c = {.cfg = cfg, .name = name};
+    return finish_parse(ini_parse_string(text, on_ini_line, &c), &c, err);
+}
+
+int sc_config_load_env(sc_config *cfg, sc_err *err)
+{
+    static const struct {
+        const char *var, *section, *key;
+    } env[] = {
+        {"SC_MODEL_DIR", "model", "dir"},   {"SC_SYNTH_DIR", "model", "synth_dir"},
+        {"SC_BACKEND", "backend", "default"}, {"SC_THREADS", "backend", "threads"},
+    };
+    for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
+        const char *v = getenv(env[i].var);
+        if (v && *v) {
+            char where[64];
+            snprintf(where, sizeof where, "$%s", env[i].var);
+            int rc = sc_config_set(cfg, env[i].section, env[i].key, v, where, err);
+            if (rc)
+                return rc;
+        }
+    }
+    return SC_OK;
+}
+
+int sc_config_load_standard(sc_config *cfg, const char *explicit_file, sc_err *err)
+{
+    char path[SC_PATH_MAX];
+    sc_config_defaults(cfg);
+    int rc = sc_config_load_file(cfg, SC_SYSCONFDIR "/sc/sc.ini", 0, err);
+    if (rc)
+        return rc;
+    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg)
+        snprintf(path, sizeof path, "%s/sc/sc.ini", xdg);
+    else if (home && *home)
+        snprintf(path, sizeof path, "%s/.config/sc/sc.ini", home);
+    else
+        path[0] = '\0';
+    if (path[0] && (rc = sc_config_load_file(cfg, path, 0, err)))
+        return rc;
+    if ((rc = sc_config_load_env(cfg, err)))
+        return rc;
+    if (explicit_file && (rc = sc_config_load_file(cfg, explicit_file, 1, err)))
+        return rc;
+    return SC_OK;
+}
+
+int sc_config_validate(const sc_config *cfg, sc_err *err)
+{
+    if (!sc_model_valid(cfg->token_rate, cfg->sem_vocab))
+        return sc_err_set(err, SC_ECONFIG,
+                          "token rate %d with semantic vocabulary %d is not a published "
+                          "SemantiCodec model (rates 100/50/25, vocabularies "
+                          "4096/8192/16384/32768)",
+                          cfg->token_rate, cfg->sem_vocab);
+    if (!cfg->synthetic && !cfg->model_dir[0])
+        return sc_err_set(err, SC_ECONFIG,
+                          "no model directory: use -m DIR, $SC_MODEL_DIR or [model] dir "
+                          "(`sc-model fetch` downloads one, `sc-model synth` makes a "
+                          "synthetic one)");
+    return SC_OK;
+}

@@ -1,0 +1,12 @@
+# libsc core: errors, logging, tensors, mapping, threads, configuration,
+# plugin loading and op dispatch.
+libsc_libsc_la_SOURCES += \
+	libsc/error.c libsc/log.c libsc/tensor.c libsc/mmap.c libsc/pool.c \
+	libsc/config.c libsc/registry.c libsc/dispatch.c libsc/host.c \
+	libsc/util.c libsc/session.c libsc/internal.h
+
+nobase_include_HEADERS += \
+	include/sc/sc.h include/sc/error.h include/sc/log.h include/sc/tensor.h \
+	include/sc/mmap.h include/sc/pool.h include/sc/plugin.h include/sc/backend.h \
+	include/sc/stage.h include/sc/config.h include/sc/registry.h include/sc/util.h \
+	include/sc/session.h

@@ -1,0 +1,1 @@
+# libsc/synth.mk: filled in by its area

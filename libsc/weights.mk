@@ -1,0 +1,1 @@
+# libsc/weights.mk: filled in by its area

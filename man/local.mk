@@ -1,0 +1,1 @@
+# man/local.mk: filled in by its area

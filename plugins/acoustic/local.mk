@@ -1,0 +1,1 @@
+# plugins/acoustic/local.mk: filled in by its area

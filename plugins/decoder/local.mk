@@ -1,0 +1,1 @@
+# plugins/decoder/local.mk: filled in by its area

@@ -1,0 +1,1 @@
+# plugins/frontend/local.mk: filled in by its area

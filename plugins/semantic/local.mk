@@ -1,0 +1,1 @@
+# plugins/semantic/local.mk: filled in by its area

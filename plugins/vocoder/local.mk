@@ -1,0 +1,1 @@
+# plugins/vocoder/local.mk: filled in by its area

@@ -1,0 +1,305 @@
+/* Unit tests of the libsc core: errors, tensors, half floats, thread pool,
+ * configuration precedence and errors, plugin loading and ABI refusal,
+ * atomic output, CRC-32. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "sc/sc.h"
+#include "sctest.h"
+
+START_TEST(test_errors)
+{
+    sc_err e = {0};
+    ck_assert_int_eq(sc_err_set(&e, SC_EFORMAT, "%s: bad magic", "x.ckpt"), SC_EFORMAT);
+    ck_assert_str_eq(e.msg, "x.ckpt: bad magic");
+    /* the first error wins */
+    sc_err_set(&e, SC_EIO, "later");
+    ck_assert_str_eq(e.msg, "x.ckpt: bad magic");
+    sc_err_prefix(&e, "loading %s", "model");
+    ck_assert_str_eq(e.msg, "loading model: x.ckpt: bad magic");
+    sc_err_clear(&e);
+    sc_err_set(&e, SC_EARG, "two\nlines");
+    ck_assert_ptr_null(strchr(e.msg, '\n'));
+    ck_assert_int_eq(sc_exit_status(SC_EARG), 64);
+    ck_assert_int_eq(sc_exit_status(SC_EFORMAT), 65);
+    ck_assert_int_eq(sc_exit_status(SC_ENOTFOUND), 66);
+    ck_assert_int_eq(sc_exit_status(SC_EIO), 74);
+    ck_assert_int_eq(sc_exit_status(SC_ECONFIG), 78);
+    for (int c = SC_ESTATUS_MIN; c <= 0; c++)
+        ck_assert_str_ne(sc_strerror(c), "unknown error");
+}
+END_TEST
+
+START_TEST(test_half)
+{
+    /* exact known encodings */
+    ck_assert_float_eq(sc_f16_to_f32(0x3c00), 1.0f);
+    ck_assert_float_eq(sc_f16_to_f32(0xc000), -2.0f);
+    ck_assert_float_eq(sc_f16_to_f32(0x0001), ldexpf(1, -24));
+    ck_assert_float_eq(sc_f16_to_f32(0x7bff), 65504.0f);
+    ck_assert(isinf(sc_f16_to_f32(0x7c00)));
+    ck_assert_float_eq(sc_bf16_to_f32(0x3f80), 1.0f);
+    /* every finite half round-trips */
+    for (uint32_t h = 0; h < 0x10000; h++) {
+        if ((h & 0x7c00) == 0x7c00)
+            continue;
+        ck_assert_uint_eq(sc_f32_to_f16(sc_f16_to_f32((uint16_t)h)), h);
+        ck_assert_uint_eq(sc_f32_to_bf16(sc_bf16_to_f32((uint16_t)h)), h);
+    }
+    /* round to nearest even */
+    ck_assert_uint_eq(sc_f32_to_bf16(1.0f + ldexpf(1, -8)), 0x3f80);
+    ck_assert_uint_eq(sc_f32_to_bf16(1.0f + 3 * ldexpf(1, -8)), 0x3f82);
+}
+END_TEST
+
+START_TEST(test_tensor)
+{
+    sc_tensor t, v;
+    sc_err err = {0};
+    int64_t shape[2] = {4, 6};
+    ck_assert_int_eq(sc_tensor_alloc(&t, SC_F32, 2, shape, &err), SC_OK);
+    ck_assert_int_eq(sc_tensor_numel(&t), 24);
+    ck_assert(sc_tensor_is_contiguous(&t));
+    float *p = t.data;
+    for (int i = 0; i < 24; i++)
+        p[i] = (float)i;
+    /* transposed view sharing storage */
+    sc_tensor_retain(&v, &t);
+    v.shape[0] = 6; v.shape[1] = 4; v.stride[0] = 1; v.stride[1] = 6;
+    ck_assert(!sc_tensor_is_contiguous(&v));
+    ck_assert_int_eq(v.storage->refcount, 2);
+    float out[24];
+    ck_assert_int_eq(sc_tensor_to_f32(&v, out, &err), SC_OK);
+    ck_assert_float_eq(out[1], 6.0f);
+    ck_assert_float_eq(out[4], 1.0f);
+    int64_t idx[2] = {5, 3};
+    ck_assert(sc_tensor_get(&v, idx) == 23.0);
+    char buf[64];
+    ck_assert_str_eq(sc_shape_str(v.shape, 2, buf, sizeof buf), "6x4");
+    ck_assert_str_eq(sc_shape_str(v.shape, 0, buf, sizeof buf), "scalar");
+    sc_tensor_release(&t);
+    ck_assert_float_eq(((float *)v.data)[23], 23.0f);   /* still alive */
+    sc_tensor_release(&v);
+    sc_dtype dt;
+    ck_assert_int_eq(sc_dtype_from_name("torch.bfloat16", &dt), SC_OK);
+    ck_assert_int_eq(dt, SC_BF16);
+    int64_t huge[3] = {1LL << 40, 1LL << 40, 16};
+    ck_assert_int_eq(sc_tensor_alloc(&t, SC_F32, 3, huge, &err), SC_ERANGE);
+}
+END_TEST
+
+static void sum_fn(void *arg, int64_t b, int64_t e, int w)
+{
+    int64_t *out = arg;
+    for (int64_t i = b; i < e; i++)
+        out[i] = i * i + w * 0;
+}
+
+START_TEST(test_pool)
+{
+    sc_err err = {0};
+    sc_pool *p = sc_pool_create(3, &err);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(sc_pool_size(p), 3);
+    int64_t *v = calloc(10007, sizeof *v);
+    for (int rep = 0; rep < 50; rep++) {
+        memset(v, 0, 10007 * sizeof *v);
+        sc_pool_for(p, 10007, sum_fn, v);
+        for (int i = 0; i < 10007; i++)
+            ck_assert_int_eq(v[i], (int64_t)i * i);
+    }
+    sc_pool_for(p, 2, sum_fn, v);    /* fewer items than threads */
+    sc_pool_for(NULL, 5, sum_fn, v); /* inline */
+    free(v);
+    sc_pool_destroy(p);
+}
+END_TEST
+
+static const char *write_tmp(const char *name, const char *text)
+{
+    const char *p = sct_scratch(name);
+    FILE *f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    return p;
+}
+
+START_TEST(test_config)
+{
+    sc_config c;
+    sc_err err = {0};
+    sc_config_defaults(&c);
+    ck_assert_int_eq(c.token_rate, 100);
+    ck_assert_int_eq(c.steps, 50);
+    const char *good = write_tmp("core/good.ini",
+                                 "; comment\n[model]\ndir = /models\nrate = 50\nvocab = 8192\n"
+                                 "[backend]\ndefault = ref\nthreads = 3\n"
+                                 "[decoder]\nsteps = 10\ncfg = 1.5\nseed = 7\n"
+                                 "[semantic]\nbackend = blas\n");
+    ck_assert_int_eq(sc_config_load_file(&c, good, 1, &err), SC_OK);
+    ck_assert_str_eq(c.model_dir, "/models");
+    ck_assert_int_eq(c.token_rate, 50);
+    ck_assert_int_eq(c.sem_vocab, 8192);
+    ck_assert_str_eq(c.backend, "ref");
+    ck_assert_int_eq(c.threads, 3);
+    ck_assert_int_eq(c.steps, 10);
+    ck_assert(c.cfg == 1.5);
+    ck_assert_uint_eq(c.seed, 7);
+    ck_assert_str_eq(c.stage[SC_KIND_SEMANTIC].backend, "blas");
+
+    /* unknown key -> FILE:LINE */
+    const char *bad = write_tmp("core/bad.ini", "[model]\nrate = 100\n\n[model]\nspeed = 3\n");
+    ck_assert_int_eq(sc_config_load_file(&c, bad, 1, &err), SC_ECONFIG);
+    ck_assert_msg(strstr(err.msg, "bad.ini:5: ") && strstr(err.msg, "speed"), "%s", err.msg);
+    sc_err_clear(&err);
+    const char *badsec = write_tmp("core/badsec.ini", "[modle]\ndir = x\n");
+    ck_assert_int_eq(sc_config_load_file(&c, badsec, 1, &err), SC_ECONFIG);
+    ck_assert_msg(strstr(err.msg, "badsec.ini:2: ") && strstr(err.msg, "[modle]"), "%s", err.msg);
+    sc_err_clear(&err);
+    const char *badval = write_tmp("core/badval.ini", "[model]\nrate = 33\n");
+    ck_assert_int_eq(sc_config_load_file(&c, badval, 1, &err), SC_ECONFIG);
+    ck_assert_msg(strstr(err.msg, "badval.ini:2: ") && strstr(err.msg, "33"), "%s", err.msg);
+    sc_err_clear(&err);
+    ck_assert_int_eq(sc_config_load_file(&c, "/nonexistent/sc.ini", 1, &err), SC_ENOTFOUND);
+    sc_err_clear(&err);
+    ck_assert_int_eq(sc_config_load_file(&c, "/nonexistent/sc.ini", 0, &err), SC_OK);
+
+    /* precedence: user file < environment < -c file */
+    const char *xdg = sct_scratch("core/xdg/sc/sc.ini");
+    FILE *f = fopen(xdg, "w");
+    fputs("[model]\ndir = /from-user\nrate = 25\n[backend]\nthreads = 5\n", f);
+    fclose(f);
+    char xdgdir[4096];
+    snprintf(xdgdir, sizeof xdgdir, "%s", xdg);
+    *strstr(xdgdir, "/sc/sc.ini") = '\0';
+    setenv("XDG_CONFIG_HOME", xdgdir, 1);
+    setenv("SC_MODEL_DIR", "/from-env", 1);
+    const char *cli = write_tmp("core/cli.ini", "[backend]\nthreads = 9\n");
+    ck_assert_int_eq(sc_config_load_standard(&c, cli, &err), SC_OK);
+    ck_assert_str_eq(c.model_dir, "/from-env");   /* env beats user file */
+    ck_assert_int_eq(c.token_rate, 25);            /* user file beats default */
+    ck_assert_int_eq(c.threads, 9);                /* -c beats user file */
+    unsetenv("SC_MODEL_DIR");
+    ck_assert_int_eq(sc_config_set(&c, "model", "vocab", "1234", "option -V", &err), SC_ECONFIG);
+    ck_assert_msg(strstr(err.msg, "option -V"), "%s", err.msg);
+
+    /* the shipped default sc.ini parses */
+    sc_config d;
+    sc_config_defaults(&d);
+    sc_err_clear(&err);
+    ck_assert_msg(sc_config_load_file(&d, sct_src_path("etc/sc.ini"), 1, &err) == SC_OK, "%s",
+                  err.msg);
+}
+END_TEST
+
+START_TEST(test_registry)
+{
+    sc_log log = {SC_LOG_ERROR, NULL, NULL};
+    sc_host host;
+    sc_host_init(&host, &log, NULL);
+    sc_err err = {0};
+    /* The bad-ABI test plugin lives in the build tree's tests/plugins. */
+    const char *bd = getenv("SC_BUILDDIR");
+    ck_assert_ptr_nonnull(bd);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tests/plugins/.libs/backend_badabi.so", bd);
+    const sc_plugin_info *pi;
+    void *h;
+    ck_assert_int_eq(sc_plugin_probe(path, &host, &pi, &h, &err), SC_EABI);
+    char want[64];
+    snprintf(want, sizeof want, "ABI version %u", SC_PLUGIN_ABI_VERSION + 41);
+    ck_assert_msg(strstr(err.msg, path) && strstr(err.msg, want), "%s", err.msg);
+    snprintf(want, sizeof want, "ABI version %u", SC_PLUGIN_ABI_VERSION);
+    ck_assert_msg(strstr(err.msg, want), "%s", err.msg);
+
+    /* through the registry: skipped with the reason, others still load */
+    snprintf(path, sizeof path, "%s/tests/plugins/.libs", bd);
+    sc_err_clear(&err);
+    sc_registry *r = sc_registry_open(&host, path, &err);
+    ck_assert_ptr_nonnull(r);
+    int found = 0;
+    for (int i = 0; i < sc_registry_nproblems(r); i++)
+        found |= strstr(sc_registry_problem(r, i), "backend_badabi.so") != NULL;
+    ck_assert(found);
+    ck_assert_ptr_null(sc_registry_find(r, SC_KIND_BACKEND, "badabi"));
+    const sc_plugin_rec *ref = sc_registry_find(r, SC_KIND_BACKEND, "ref");
+    ck_assert_msg(ref != NULL, "ref backend not found on SC_PLUGIN_PATH");
+    sc_backend *be = sc_backend_open(r, "ref", NULL, &err);
+    ck_assert_msg(be != NULL, "%s", err.msg);
+    for (int op = 0; op < SC_OP_COUNT; op++)
+        ck_assert_str_eq(be->served[op], "ref");
+    sc_backend_close(be);
+    sc_err_clear(&err);
+    ck_assert_ptr_null(sc_backend_open(r, "nosuch", NULL, &err));
+    ck_assert_int_eq(err.code, SC_ENOTFOUND);
+    sc_registry_close(r);
+
+    /* not a plugin at all */
+    sc_err_clear(&err);
+    const char *junk = write_tmp("core/junk.so", "not an ELF file\n");
+    ck_assert_int_eq(sc_plugin_probe(junk, &host, &pi, &h, &err), SC_EIO);
+    ck_assert_msg(strstr(err.msg, "junk.so"), "%s", err.msg);
+}
+END_TEST
+
+START_TEST(test_outfile)
+{
+    sc_outfile o;
+    sc_err err = {0};
+    const char *p = sct_scratch("core/out.bin");
+    unlink(p);
+    ck_assert_int_eq(sc_outfile_open(&o, p, &err), SC_OK);
+    fputs("partial", o.f);
+    ck_assert_int_ne(access(p, F_OK), 0);   /* not visible before commit */
+    sc_outfile_abort(&o);
+    ck_assert_int_ne(access(p, F_OK), 0);   /* nothing left behind */
+    ck_assert_int_eq(sc_outfile_open(&o, p, &err), SC_OK);
+    fputs("whole", o.f);
+    ck_assert_int_eq(sc_outfile_commit(&o, &err), SC_OK);
+    ck_assert_int_eq(access(p, F_OK), 0);
+    ck_assert_int_eq(sc_outfile_open(&o, "/nonexistent-dir/x", &err), SC_EIO);
+    ck_assert_msg(strstr(err.msg, "/nonexistent-dir/x"), "%s", err.msg);
+    /* CRC-32 check value */
+    ck_assert_uint_eq(sc_crc32(0, "123456789", 9), 0xcbf43926u);
+    ck_assert_uint_eq(sc_crc32(sc_crc32(0, "1234", 4), "56789", 5), 0xcbf43926u);
+}
+END_TEST
+
+START_TEST(test_mmap)
+{
+    sc_err err = {0};
+    const char *p = write_tmp("core/map.txt", "hello");
+    sc_mapfile *m = sc_mapfile_open(p, &err);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_uint_eq(m->size, 5);
+    ck_assert(!memcmp(m->data, "hello", 5));
+    sc_mapfile_close(m);
+    ck_assert_ptr_null(sc_mapfile_open("/nonexistent", &err));
+    ck_assert_int_eq(err.code, SC_ENOTFOUND);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("core");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_half);
+    tcase_add_test(tc, test_tensor);
+    tcase_add_test(tc, test_pool);
+    tcase_add_test(tc, test_config);
+    tcase_add_test(tc, test_registry);
+    tcase_add_test(tc, test_outfile);
+    tcase_add_test(tc, test_mmap);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int nf = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+}
