@@ -1,1 +1,5 @@
-# man/local.mk: filled in by its area
+# Manual pages of the core (tools' pages are listed by their areas) and
+# the lint test that keeps every page mandoc -Tlint clean.
+dist_man_MANS += man/sc.ini.5 man/sc-info.1
+TESTS += tests/man-lint.sh
+EXTRA_DIST += tests/man-lint.sh
