@@ -1,0 +1,105 @@
+/* plugins/vocoder/voc.h - shared internals of the vocoder stage plugin.
+ *
+ * The weight walk (voc_w) serves both declare() and create(): the same
+ * code names each tensor once, so the declared list and the tensors read
+ * can never disagree.
+ */
+#ifndef SC_PLUGIN_VOC_H
+#define SC_PLUGIN_VOC_H
+
+#include <stdint.h>
+#include "sc/stage_vocoder.h"
+
+typedef struct voc_walk {
+    /* declare mode (env == NULL) */
+    const sc_model_info *model;
+    void *dctx;
+    sc_need_fn need;
+    /* load mode */
+    const sc_stage_env *env;
+    sc_err *err;
+    int status;            /* first failure */
+} voc_walk;
+
+/* Names tensor `key` (printf-style) of float32 shape dims[0..ndim).  In
+ * load mode returns the backend pointer, else NULL. */
+const float *voc_w(voc_walk *wk, int ndim, const int64_t *dims, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Host pointer of a 0-d tensor (load mode only), else NULL. */
+const float *voc_w_host(voc_walk *wk, const char *key);
+
+typedef struct voc_conv {
+    const float *w, *b;
+    int cout, cin, k;
+} voc_conv;
+
+typedef struct voc_gn {
+    const float *g, *b;
+    int c;
+} voc_gn;
+
+typedef struct voc_res2d {
+    voc_gn n1, n2;
+    voc_conv c1, c2, nin;   /* nin.w == NULL when cin == cout */
+    int cin, cout;
+} voc_res2d;
+
+typedef struct voc_vae {
+    float inv_scale;        /* float32(1 / scale_factor) */
+    float scale_factor;
+    voc_conv pqc, conv_in;
+    voc_res2d mid1, mid2;
+    voc_gn attn_norm;
+    voc_conv q, k, v, proj;
+    voc_res2d up[3][3];
+    voc_conv upconv[3];     /* levels 1 and 2 only */
+    voc_gn norm_out;
+    voc_conv conv_out;
+} voc_vae;
+
+#define VOC_NUPS 5
+#define VOC_NRES 15
+
+typedef struct voc_hifi {
+    voc_conv pre, post;
+    voc_conv ups[VOC_NUPS];
+    voc_conv rc1[VOC_NRES][3], rc2[VOC_NRES][3];
+} voc_hifi;
+
+/* Scratch owned by the stage; grown on demand. */
+typedef struct voc_bufs {
+    float *p[6];
+    size_t cap;             /* floats per buffer */
+} voc_bufs;
+
+typedef struct voc_state {
+    const sc_host *host;
+    const sc_backend_vt *be;
+    void *bx;
+    voc_vae vae;
+    voc_hifi hifi;
+    voc_bufs bufs;
+    float *zin, *mid;       /* small staging buffers */
+    size_t zin_cap, mid_cap;
+} voc_state;
+
+void voc_vae_walk(voc_walk *wk, voc_vae *v);
+void voc_hifi_walk(voc_walk *wk, voc_hifi *h);
+
+/* Make sure n buffers of `floats` each exist. */
+int voc_bufs_reserve(voc_state *s, size_t floats, sc_err *err);
+
+/* Backend buffers in, backend buffer out. */
+int voc_vae_run(voc_state *s, const float *z_dev, int zh, float *mel_dev, sc_err *err);
+int voc_hifi_run(voc_state *s, const float *melT_dev, int frames, float *wave_dev, sc_err *err);
+
+/* Propagate a backend status with a message naming the op. */
+#define VOC_TRY(s, err, call, what)                                                        \
+    do {                                                                                 \
+        int rc_ = (call);                                                                \
+        if (rc_ != 0)                                                                    \
+            return (s)->host->err_set((err), rc_ < 0 ? rc_ : SC_EINTERNAL,                \
+                                      "vocoder: %s failed (%d)", (what), rc_);         \
+    } while (0)
+
+#endif

@@ -1,0 +1,651 @@
+/* utils/detok.c - the streaming token -> audio pipeline of sc-detok and
+ * sc-decode (see detok.h).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "sc/audio.h"
+#include "sc/npy.h"
+#include "sc/ola.h"
+#include "sc/stage_decoder.h"
+#include "sc/stage_vocoder.h"
+#include "sc/tokstream.h"
+#include "sc/util.h"
+#include "detok.h"
+
+const struct option detok_longopts[] = {
+    {"format", required_argument, 0, 'f'},
+    {"steps", required_argument, 0, DETOK_OPT_STEPS},
+    {"cfg", required_argument, 0, DETOK_OPT_CFG},
+    {"eta", required_argument, 0, DETOK_OPT_ETA},
+    {"seed", required_argument, 0, DETOK_OPT_SEED},
+    {"noise", required_argument, 0, DETOK_OPT_NOISE},
+    {"sample", required_argument, 0, DETOK_OPT_SAMPLE},
+    {0, 0, 0, 0},
+};
+
+int detok_parse_opt(sc_tool *t, int opt, const char *arg, void *user, sc_err *err)
+{
+    detok_opts *o = user;
+    (void)t;
+    switch (opt) {
+    case 'f':
+        if (!strcmp(arg, "npy")) {
+            o->format = DETOK_NPY;
+            return SC_OK;
+        }
+        if (sc_audio_container_parse(arg, &o->format))
+            return sc_err_set(err, SC_EARG, "option -f: '%s' is not wav, flac, ogg, raw or npy",
+                              arg);
+        return SC_OK;
+    case DETOK_OPT_SAMPLE:
+        if (sc_audio_sample_parse(arg, &o->sample))
+            return sc_err_set(err, SC_EARG, "option --sample: '%s' is not f32, s16 or s24", arg);
+        return SC_OK;
+    case DETOK_OPT_STEPS: o->steps = arg; return SC_OK;
+    case DETOK_OPT_CFG: o->cfg = arg; return SC_OK;
+    case DETOK_OPT_ETA: o->eta = arg; return SC_OK;
+    case DETOK_OPT_SEED: o->seed = arg; return SC_OK;
+    case DETOK_OPT_NOISE: o->noise_path = arg; return SC_OK;
+    }
+    return sc_err_set(err, SC_EARG, "unknown option (try --help)");
+}
+
+/* Short options of the common set that take a value (tool.h), and ours. */
+static int takes_value(char c)
+{
+    return strchr("cmrVBjfO", c) != NULL;
+}
+
+void detok_prescan(int argc, char **argv, detok_opts *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--"))
+            break;
+        if (!strncmp(a, "--", 2)) {
+            if (!strncmp(a, "--rate", 6) && (a[6] == 0 || a[6] == '='))
+                o->explicit_rate = 1;
+            if (!strncmp(a, "--vocab", 7) && (a[7] == 0 || a[7] == '='))
+                o->explicit_vocab = 1;
+            continue;
+        }
+        if (a[0] != '-' || a[1] == 0)
+            continue;
+        for (const char *p = a + 1; *p; p++) {
+            if (*p == 'r')
+                o->explicit_rate = 1;
+            if (*p == 'V')
+                o->explicit_vocab = 1;
+            if (takes_value(*p)) {
+                if (p[1] == 0)
+                    i++;   /* value is the next argument */
+                break;
+            }
+        }
+    }
+}
+
+int detok_apply(sc_tool *t, const detok_opts *o, sc_err *err)
+{
+    struct { const char *key, *val, *where; } kv[] = {
+        {"steps", o->steps, "option --steps"}, {"cfg", o->cfg, "option --cfg"},
+        {"eta", o->eta, "option --eta"},       {"seed", o->seed, "option --seed"},
+    };
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+        if (kv[i].val && sc_config_set(&t->cfg, "decoder", kv[i].key, kv[i].val, kv[i].where, err))
+            return err->code;
+    if (sc_decoder_nsteps(t->cfg.steps, NULL) < 0)
+        return sc_err_set(err, SC_EARG,
+                          "--steps %d: the DDIM schedule cannot take that step count (its "
+                          "timesteps would reach 1000); try %d or %d",
+                          t->cfg.steps, t->cfg.steps - 1, t->cfg.steps + 1);
+    return SC_OK;
+}
+
+int detok_format_for(const detok_opts *o, const char *out)
+{
+    if (o->format)
+        return o->format;
+    if (out && strcmp(out, "-")) {
+        size_t n = strlen(out);
+        if (n > 4 && !strcmp(out + n - 4, ".npy"))
+            return DETOK_NPY;
+    }
+    return sc_audio_container_from_path(out, SC_AUDIO_WAV);
+}
+
+const char *detok_format_ext(int format)
+{
+    switch (format) {
+    case SC_AUDIO_FLAC: return "flac";
+    case SC_AUDIO_OGG: return "ogg";
+    case SC_AUDIO_RAW: return "raw";
+    case DETOK_NPY: return "npy";
+    default: return "wav";
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Output sink: an audio writer, or an npy file [1, 1, N] float32.     */
+
+typedef struct sink {
+    int format;
+    sc_audio_writer *aw;
+    sc_outfile of;
+    int of_open;
+    int header_done;      /* npy header written (length was known) */
+    float *buf;           /* npy samples held while the length is unknown */
+    size_t n, cap;
+    int64_t written;
+} sink;
+
+static int sink_open(sink *k, const char *path, int format, int sample, sc_err *err)
+{
+    memset(k, 0, sizeof *k);
+    k->format = format;
+    if (format == DETOK_NPY) {
+        if ((!path || !strcmp(path, "-")) && isatty(STDOUT_FILENO))
+            return sc_err_set(err, SC_EARG, "refusing to write binary npy data to a terminal");
+        if (sc_outfile_open(&k->of, path, err))
+            return err->code;
+        k->of_open = 1;
+        return SC_OK;
+    }
+    sc_audio_spec spec = {format, sample, 16000, 1};
+    if (!spec.sample)
+        spec.sample = format == SC_AUDIO_FLAC ? SC_SAMPLE_PCM24 : SC_SAMPLE_FLOAT;
+    k->aw = sc_audio_writer_open(path, &spec, err);
+    return k->aw ? SC_OK : err->code;
+}
+
+static int npy_header(sink *k, int64_t len, sc_err *err)
+{
+    int64_t shape[3] = {1, 1, len};
+    int rc = sc_npy_write_header(k->of.f, SC_F32, 3, shape, sc_outfile_name(&k->of), err);
+    if (rc < 0)
+        return rc;
+    k->header_done = 1;
+    return SC_OK;
+}
+
+/* The final length, as soon as it is known (npy needs it up front). */
+static int sink_length(sink *k, int64_t len, sc_err *err)
+{
+    if (k->format != DETOK_NPY || k->header_done)
+        return SC_OK;
+    int rc = npy_header(k, len, err);
+    if (rc)
+        return rc;
+    if (k->n && fwrite(k->buf, sizeof(float), k->n, k->of.f) != k->n)
+        return sc_err_set(err, SC_EIO, "%s: write error: %s", sc_outfile_name(&k->of),
+                          strerror(errno));
+    free(k->buf);
+    k->buf = NULL;
+    k->n = k->cap = 0;
+    return SC_OK;
+}
+
+static int sink_write(void *user, const float *x, size_t n, sc_err *err)
+{
+    sink *k = user;
+    k->written += (int64_t)n;
+    if (k->format != DETOK_NPY)
+        return sc_audio_writer_write(k->aw, x, (int64_t)n, err) < 0 ? err->code : SC_OK;
+    if (k->header_done) {
+        if (fwrite(x, sizeof(float), n, k->of.f) != n)
+            return sc_err_set(err, SC_EIO, "%s: write error: %s", sc_outfile_name(&k->of),
+                              strerror(errno));
+        if (k->of.is_stdout)
+            fflush(k->of.f);
+        return SC_OK;
+    }
+    if (k->n + n > k->cap) {
+        size_t cap = k->cap ? k->cap : 1 << 16;
+        while (cap < k->n + n)
+            cap *= 2;
+        float *b = realloc(k->buf, cap * sizeof(float));
+        if (!b)
+            return sc_err_set(err, SC_ENOMEM, "out of memory buffering npy output");
+        k->buf = b;
+        k->cap = cap;
+    }
+    memcpy(k->buf + k->n, x, n * sizeof(float));
+    k->n += n;
+    return SC_OK;
+}
+
+static int sink_close(sink *k, sc_err *err)
+{
+    if (k->format != DETOK_NPY) {
+        sc_audio_writer *w = k->aw;
+        k->aw = NULL;
+        return sc_audio_writer_close(w, err);
+    }
+    int rc = sink_length(k, k->written, err);
+    k->of_open = 0;
+    if (rc) {
+        sc_outfile_abort(&k->of);
+        return rc;
+    }
+    return sc_outfile_commit(&k->of, err);
+}
+
+static void sink_abort(sink *k)
+{
+    if (k->aw)
+        sc_audio_writer_abort(k->aw);
+    k->aw = NULL;
+    if (k->of_open)
+        sc_outfile_abort(&k->of);
+    k->of_open = 0;
+    free(k->buf);
+    k->buf = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+
+struct detok {
+    sc_tool *t;
+    detok_opts o;
+    sc_session *s;
+    int rate, vocab, K, W, stride;
+    sc_stage *dec, *voc;
+    const sc_decoder_vt *dvt;
+    const sc_vocoder_vt *vvt;
+    int nsteps;
+    sc_tensor noise;
+    int have_noise;
+    int64_t noise_windows;
+    /* progress */
+    double t0, step_time, voc_time;
+    int64_t steps_done, vocs_done;
+    double step_t0;
+    int64_t win, nwin;   /* nwin = -1 unknown */
+};
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void fmt_eta(double s, char *buf, size_t n)
+{
+    if (s < 0)
+        snprintf(buf, n, "?");
+    else if (s >= 3600)
+        snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
+    else
+        snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)s % 60);
+}
+
+static void progress(void *user, int s, int n)
+{
+    detok *d = user;
+    double t = now();
+    if (s > 0) {
+        d->steps_done++;
+        d->step_time += t - d->step_t0;
+    }
+    d->step_t0 = t;
+    double eta = -1;
+    if (d->steps_done) {
+        double per = d->step_time / d->steps_done;
+        double voc = d->vocs_done ? d->voc_time / d->vocs_done : 0;
+        eta = (n - s) * per + voc;
+        /* unknown window count: the current window's ETA */
+        if (d->nwin >= 0)
+            eta += (d->nwin - d->win - 1) * (n * per + voc);
+    }
+    char e[32], tot[32];
+    fmt_eta(eta, e, sizeof e);
+    if (d->nwin >= 0)
+        snprintf(tot, sizeof tot, "%" PRId64, d->nwin);
+    else
+        snprintf(tot, sizeof tot, "?");
+    sc_tool_progress(d->t, "window %" PRId64 "/%s  step %d/%d  ETA %s", d->win + 1, tot, s + 1, n,
+                     e);
+}
+
+detok *detok_new(sc_tool *t, const detok_opts *o, sc_err *err)
+{
+    detok *d = calloc(1, sizeof *d);
+    if (!d) {
+        sc_err_set(err, SC_ENOMEM, "out of memory");
+        return NULL;
+    }
+    d->t = t;
+    d->o = *o;
+    d->nsteps = sc_decoder_nsteps(t->cfg.steps, NULL);
+    if (d->nsteps < 0) {
+        sc_err_set(err, SC_EARG, "--steps %d: the DDIM schedule cannot take that step count",
+                   t->cfg.steps);
+        free(d);
+        return NULL;
+    }
+    if (o->noise_path) {
+        if (sc_npy_load(o->noise_path, &d->noise, err)) {
+            free(d);
+            return NULL;
+        }
+        d->have_noise = 1;
+        const sc_tensor *n = &d->noise;
+        if (n->dtype != SC_F32 || n->ndim != 5 || n->shape[0] < 1 ||
+            n->shape[1] != d->nsteps + 1 || n->shape[2] != SC_DEC_ZC ||
+            n->shape[3] != SC_DEC_ZH || n->shape[4] != SC_DEC_ZW ||
+            !sc_tensor_is_contiguous(n)) {
+            char sh[96];
+            sc_err_set(err, SC_EFORMAT,
+                       "%s: noise is %s %s, expected float32 Wx%dx8x256x16 (W windows, "
+                       "x_T + %d sampling steps for --steps %d)",
+                       o->noise_path, sc_dtype_name(n->dtype),
+                       sc_shape_str(n->shape, n->ndim, sh, sizeof sh), d->nsteps + 1, d->nsteps,
+                       t->cfg.steps);
+            detok_free(d);
+            return NULL;
+        }
+        d->noise_windows = n->shape[0];
+    }
+    return d;
+}
+
+void detok_free(detok *d)
+{
+    if (!d)
+        return;
+    if (d->have_noise)
+        sc_tensor_release(&d->noise);
+    if (d->s)
+        sc_session_close(d->s);
+    free(d);
+}
+
+/* Open the session (first input) or check the input matches it. */
+static int model_for(detok *d, const char *name, const sc_tok_header *h, sc_err *err)
+{
+    sc_tool *t = d->t;
+    int rate = h->rate ? h->rate : t->cfg.token_rate;
+    int vocab = h->sem_vocab ? h->sem_vocab : t->cfg.sem_vocab;
+    if (h->ac_vocab && h->ac_vocab != 8192)
+        return sc_err_set(err, SC_EFORMAT, "%s: acoustic vocabulary %d, the model has 8192",
+                          name, h->ac_vocab);
+    if (!sc_model_valid(rate, vocab))
+        return sc_err_set(err, SC_EARG, "%s: no published model for rate %d, vocabulary %d",
+                          name, rate, vocab);
+    if (d->s) {
+        if (rate != d->rate || vocab != d->vocab)
+            return sc_err_set(err, SC_EARG,
+                              "%s: tokens of rate %d, vocabulary %d, but the model loaded is "
+                              "rate %d, vocabulary %d",
+                              name, rate, vocab, d->rate, d->vocab);
+        return SC_OK;
+    }
+    if ((h->flags & SC_TOKF_SYNTHETIC) && !t->cfg.synthetic)
+        sc_log_msg(&t->log, SC_LOG_WARN, "%s: tokens were made with synthetic weights", name);
+    t->cfg.token_rate = rate;
+    t->cfg.sem_vocab = vocab;
+    if (!(d->s = sc_tool_session(t, err)))
+        return err->code;
+    d->rate = rate;
+    d->vocab = vocab;
+    d->K = 100 / rate;
+    d->W = sc_ola_window_tokens(d->K);
+    d->stride = d->W - sc_ola_window_overlap(d->K);
+    if (!(d->dec = sc_session_stage(d->s, SC_KIND_DECODER, err)) ||
+        !(d->voc = sc_session_stage(d->s, SC_KIND_VOCODER, err)))
+        return err->code;
+    d->dvt = d->dec->vt;
+    d->vvt = d->voc->vt;
+    return SC_OK;
+}
+
+static int check_pair(const detok *d, const char *name, int64_t i, const int64_t p[2],
+                      sc_err *err)
+{
+    if (p[0] < 0 || p[0] >= d->vocab)
+        return sc_err_set(err, SC_ERANGE,
+                          "%s: token %" PRId64 ": semantic index %" PRId64
+                          " out of range (vocabulary %d)",
+                          name, i, p[0], d->vocab);
+    if (p[1] < 0 || p[1] >= 8192)
+        return sc_err_set(err, SC_ERANGE,
+                          "%s: token %" PRId64 ": acoustic index %" PRId64
+                          " out of range (vocabulary 8192)",
+                          name, i, p[1]);
+    return SC_OK;
+}
+
+/* Token source: the reader (streamed) or an array (npy, read whole). */
+typedef struct src {
+    sc_tokr *r;
+    int64_t (*all)[2];
+    int64_t nall, pos;
+    const char *name;
+    int eof;
+} src;
+
+static int64_t src_read(src *s, int64_t (*p)[2], int64_t max, sc_err *err)
+{
+    if (s->all) {
+        int64_t k = s->nall - s->pos < max ? s->nall - s->pos : max;
+        memcpy(p, s->all + s->pos, (size_t)k * sizeof *p);
+        s->pos += k;
+        return k;
+    }
+    return sc_tokr_read(s->r, p, max, err);
+}
+
+typedef struct run {
+    detok *d;
+    src in;
+    sink out;
+    sc_ola ola;
+    int ola_open;
+    int64_t (*tok)[2];
+    float *latent, *wave;
+} run;
+
+static void run_free(run *r)
+{
+    if (r->ola_open)
+        sc_ola_free(&r->ola);
+    if (r->in.r)
+        sc_tokr_close(r->in.r);
+    free(r->in.all);
+    free(r->tok);
+    free(r->latent);
+    free(r->wave);
+}
+
+static int decode_window(run *r, int64_t w, int ntok, sc_err *err)
+{
+    detok *d = r->d;
+    sc_decoder_opts o;
+    sc_decoder_opts_init(&o);
+    o.steps = d->t->cfg.steps;
+    o.cfg = d->t->cfg.cfg;
+    o.eta = d->t->cfg.eta;
+    o.seed = d->t->cfg.seed;
+    o.window = (int)w;
+    o.progress = progress;
+    o.user = d;
+    if (d->have_noise) {
+        if (w >= d->noise_windows)
+            return sc_err_set(err, SC_EFORMAT,
+                              "%s: noise for %" PRId64 " windows, but the tokens need more",
+                              d->o.noise_path, d->noise_windows);
+        o.noise = (const float *)d->noise.data + (size_t)w * (d->nsteps + 1) * SC_DEC_LATENT;
+    }
+    d->win = w;
+    d->step_t0 = now();
+    int rc = d->dvt->sample(d->dec->self, (const int64_t *)r->tok, ntok, &o, r->latent, err);
+    if (rc)
+        return rc;
+    double t = now();
+    d->steps_done++;
+    d->step_time += t - d->step_t0;
+    char tot[32];
+    if (d->nwin >= 0)
+        snprintf(tot, sizeof tot, "%" PRId64, d->nwin);
+    else
+        snprintf(tot, sizeof tot, "?");
+    sc_tool_progress(d->t, "window %" PRId64 "/%s  vocoder", w + 1, tot);
+    if ((rc = d->vvt->latent_to_wave(d->voc->self, r->latent, r->wave, err)))
+        return rc;
+    d->voc_time += now() - t;
+    d->vocs_done++;
+    return sc_ola_push(&r->ola, r->wave, err);
+}
+
+int detok_file(detok *d, const char *in, const char *out, sc_err *err)
+{
+    sc_tool *t = d->t;
+    run r = {.d = d};
+    int rc;
+    const char *name = in && strcmp(in, "-") ? in : "<stdin>";
+    sc_tok_header ex = {0};
+    ex.ac_vocab = 8192;
+    ex.samples = -1;
+    ex.count = -1;
+    if (d->o.explicit_rate)
+        ex.rate = t->cfg.token_rate;
+    if (d->o.explicit_vocab)
+        ex.sem_vocab = t->cfg.sem_vocab;
+    r.in.name = name;
+    if (!(r.in.r = sc_tokr_open(in, SC_TOKFMT_AUTO, &ex, err)))
+        return err->code;
+    const sc_tok_header h = *sc_tokr_header(r.in.r);
+    if ((rc = model_for(d, name, &h, err)))
+        goto fail;
+
+    /* npy input is whole in memory anyway: check every token first. */
+    int64_t total = -1;
+    if (sc_tokr_format(r.in.r) == SC_TOKFMT_NPY) {
+        total = h.count;
+        r.in.all = malloc((size_t)(total > 0 ? total : 1) * sizeof *r.in.all);
+        if (!r.in.all) {
+            rc = sc_err_set(err, SC_ENOMEM, "%s: out of memory", name);
+            goto fail;
+        }
+        int64_t k = 0, got;
+        while (k < total && (got = sc_tokr_read(r.in.r, r.in.all + k, total - k, err)) > 0)
+            k += got;
+        if (k < total) {
+            rc = err->code ? err->code : sc_err_set(err, SC_EFORMAT, "%s: short read", name);
+            goto fail;
+        }
+        for (int64_t i = 0; i < total; i++)
+            if ((rc = check_pair(d, name, i, r.in.all[i], err)))
+                goto fail;
+        r.in.nall = total;
+        sc_tokr_close(r.in.r);
+        r.in.r = NULL;
+    } else if (h.count >= 0) {
+        total = h.count;
+    }
+    if (total == 0) {
+        rc = sc_err_set(err, SC_EFORMAT, "%s: no tokens", name);
+        goto fail;
+    }
+    d->nwin = total > 0 ? sc_ola_window_count(total, d->K) : -1;
+    if (d->have_noise && d->nwin >= 0 && d->nwin != d->noise_windows) {
+        rc = sc_err_set(err, SC_EFORMAT, "%s: noise for %" PRId64 " windows, the tokens make %" PRId64,
+                        d->o.noise_path, d->noise_windows, d->nwin);
+        goto fail;
+    }
+
+    r.tok = malloc((size_t)(d->W + 1) * sizeof *r.tok);
+    r.latent = malloc(SC_DEC_LATENT * sizeof(float));
+    r.wave = malloc(SC_OLA_WIN * sizeof(float));
+    if (!r.tok || !r.latent || !r.wave) {
+        rc = sc_err_set(err, SC_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if ((rc = sink_open(&r.out, out, detok_format_for(&d->o, out), d->o.sample, err)))
+        goto fail;
+    if ((rc = sc_ola_init(&r.ola, sink_write, &r.out, err)))
+        goto fail;
+    r.ola_open = 1;
+    int64_t length = h.samples >= 0 ? h.samples : total > 0 ? sc_ola_trim(total, d->K) : -1;
+    if (length >= 0) {
+        if ((rc = sc_ola_set_length(&r.ola, length, err)) || (rc = sink_length(&r.out, length, err)))
+            goto fail;
+    }
+
+    /* tok holds pairs [start, start + nbuf); reading one past the window
+     * tells whether another window follows (start + W < T). */
+    d->t0 = now();
+    int64_t start = 0, nbuf = 0, w = 0;
+    for (;;) {
+        while (nbuf < d->W + 1 && !r.in.eof) {
+            int64_t got = src_read(&r.in, r.tok + nbuf, d->W + 1 - nbuf, err);
+            if (got < 0) {
+                rc = (int)got;
+                goto fail;
+            }
+            if (got == 0)
+                r.in.eof = 1;
+            if (!r.in.all)
+                for (int64_t i = 0; i < got; i++)
+                    if ((rc = check_pair(d, name, start + nbuf + i, r.tok[nbuf + i], err)))
+                        goto fail;
+            nbuf += got;
+        }
+        if (nbuf == 0) {
+            if (w == 0) {
+                rc = sc_err_set(err, SC_EFORMAT, "%s: no tokens", name);
+                goto fail;
+            }
+            break;
+        }
+        if (length < 0 && (rc = sc_ola_set_min_length(&r.ola, sc_ola_trim(start + nbuf, d->K), err)))
+            goto fail;
+        int ntok = nbuf < d->W ? (int)nbuf : d->W;
+        if ((rc = decode_window(&r, w, ntok, err)))
+            goto fail;
+        w++;
+        if (nbuf <= d->W)
+            break;   /* start + W >= T: that was the last window */
+        memmove(r.tok, r.tok + d->stride, (size_t)(nbuf - d->stride) * sizeof *r.tok);
+        nbuf -= d->stride;
+        start += d->stride;
+    }
+    sc_tool_progress_end(t);
+    int64_t T = start + nbuf;
+    if (d->have_noise && w != d->noise_windows) {
+        rc = sc_err_set(err, SC_EFORMAT, "%s: noise for %" PRId64 " windows, the tokens make %" PRId64,
+                        d->o.noise_path, d->noise_windows, w);
+        goto fail;
+    }
+    if (length < 0) {
+        length = sc_ola_trim(T, d->K);
+        if ((rc = sc_ola_set_length(&r.ola, length, err)) ||
+            (rc = sink_length(&r.out, length, err)))
+            goto fail;
+    }
+    if ((rc = sc_ola_finish(&r.ola, err)))
+        goto fail;
+    if ((rc = sink_close(&r.out, err)))
+        goto fail_closed;
+    double el = now() - d->t0;
+    sc_log_msg(&t->log, SC_LOG_INFO,
+               "%s: %" PRId64 " tokens, %" PRId64 " windows, %" PRId64
+               " samples (%.2f s) in %.1f s (%.3f x real time)",
+               name, T, w, length, length / 16000.0, el, el > 0 ? length / 16000.0 / el : 0);
+    run_free(&r);
+    return SC_OK;
+fail:
+    sc_tool_progress_end(t);
+    sink_abort(&r.out);
+fail_closed:
+    run_free(&r);
+    if (err->msg[0] == 0)
+        sc_err_set(err, rc, "%s: %s", name, sc_strerror(rc));
+    return rc;
+}

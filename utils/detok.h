@@ -1,0 +1,74 @@
+/* utils/detok.h - tokens -> audio, shared by sc-detok and sc-decode.
+ *
+ * A detok decodes one token input (sc, text or npy form, sc/tokstream.h)
+ * into one audio output, streaming: token windows (sc/ola.h) are read as
+ * they arrive, each window goes through the decoder stage (DDIM, T-UNet)
+ * and the vocoder stage, and the overlap-add hands every settled sample to
+ * the output at once.  Memory is one window's worth whatever the input
+ * length (npy input is read whole: it has no streaming form).
+ *
+ * The model (token rate, vocabulary) comes from the input's header when it
+ * has one; -r/-V given on the command line must then agree with it.  npy
+ * input has no header: -r/-V (or the configuration) name the model.  The
+ * first input opens the session; later inputs must use the same model.
+ *
+ * Output length: the header's original sample count when known, else the
+ * official trim rule for the number of token pairs (sc_ola_trim).
+ * Outputs are atomic: a failed decode leaves no file.
+ */
+#ifndef SC_DETOK_H
+#define SC_DETOK_H
+
+#include <getopt.h>
+#include "tool.h"
+
+enum { DETOK_NPY = 100 };   /* output "format" beside SC_AUDIO_* */
+
+enum {
+    DETOK_OPT_STEPS = 0x2101,
+    DETOK_OPT_CFG,
+    DETOK_OPT_ETA,
+    DETOK_OPT_SEED,
+    DETOK_OPT_NOISE,
+    DETOK_OPT_SAMPLE
+};
+
+typedef struct detok_opts {
+    const char *noise_path;      /* --noise */
+    int format;                  /* SC_AUDIO_* or DETOK_NPY; 0: from the name (wav) */
+    int sample;                  /* SC_SAMPLE_*; 0: container default */
+    const char *steps, *cfg, *eta, *seed;   /* applied to the config after init */
+    int explicit_rate, explicit_vocab;      /* -r / -V on the command line */
+    const char *outdir;          /* sc-decode -O */
+} detok_opts;
+
+/* Options every decoding tool takes (terminated by a zero entry). */
+extern const struct option detok_longopts[];
+#define DETOK_SHORTOPTS "f:"
+#define DETOK_HELP                                                                 \
+    "  -f, --format=FMT      output: wav (default), flac, ogg, raw or npy\n"      \
+    "      --sample=TYPE     sample type: f32 (wav/raw default), s16, s24\n"       \
+    "      --steps=N         DDIM steps (default 50)\n"                            \
+    "      --cfg=G           classifier-free guidance scale (default 2.0)\n"       \
+    "      --eta=E           DDIM eta (default 1.0)\n"                             \
+    "      --seed=S          noise seed (default 0)\n"                             \
+    "      --noise=FILE.npy  injected noise, float32 [windows, steps+1, 8, 256, 16]\n"
+
+/* sc_tool option callback (user = detok_opts). */
+int detok_parse_opt(sc_tool *t, int opt, const char *arg, void *user, sc_err *err);
+/* Scan argv for -r/--rate and -V/--vocab (before sc_tool_init). */
+void detok_prescan(int argc, char **argv, detok_opts *o);
+/* Apply the decoder options to t->cfg (after sc_tool_init). */
+int detok_apply(sc_tool *t, const detok_opts *o, sc_err *err);
+
+typedef struct detok detok;
+detok *detok_new(sc_tool *t, const detok_opts *o, sc_err *err);
+/* Decode `in` ("-" or NULL: stdin) to `out` ("-" or NULL: stdout). */
+int detok_file(detok *d, const char *in, const char *out, sc_err *err);
+void detok_free(detok *d);
+
+/* Output format for a name (explicit -f wins). */
+int detok_format_for(const detok_opts *o, const char *out);
+const char *detok_format_ext(int format);
+
+#endif
