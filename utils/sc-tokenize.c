@@ -1,0 +1,164 @@
+/* sc-tokenize: sc mel stream in, SemantiCodec tokens out (sc-tokenize(1)).
+ *
+ * Windows are tokenized as they arrive, `[acoustic] batch` of them at a
+ * time, so memory does not grow with the input length and a pipe from
+ * sc-mel keeps both processes busy. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "sc/melstream.h"
+#include "sc/stage_frontend.h"
+#include "sc/tokstream.h"
+#include "tokenize.h"
+#include "tool.h"
+
+typedef struct opts {
+    int fmt;
+} opts;
+
+typedef struct out_ctx {
+    sc_tokw *w;
+    int status;
+    sc_err err;
+} out_ctx;
+
+static int on_opt(sc_tool *t, int opt, const char *arg, void *user, sc_err *err)
+{
+    (void)t;
+    opts *o = user;
+    if (opt == 'f') {
+        if (sc_tokfmt_parse(arg, &o->fmt) != SC_OK)
+            return sc_err_set(err, SC_EARG, "option -f: unknown token format '%s' (sc, text, npy)",
+                              arg);
+        return SC_OK;
+    }
+    return sc_err_set(err, SC_EARG, "unknown option (try --help)");
+}
+
+static int emit(void *user, const int64_t *sem, const int64_t *ac, int64_t n, sc_err *err)
+{
+    out_ctx *o = user;
+    return sc_tokw_write2(o->w, sem, ac, n, err);
+}
+
+static void finish(void *user, int status, const sc_err *err)
+{
+    out_ctx *o = user;
+    o->status = status;
+    if (status && err)
+        o->err = *err;
+}
+
+static const struct option longopts[] = {
+    {"format", required_argument, 0, 'f'},
+    {0, 0, 0, 0},
+};
+
+static const char help[] =
+    "  -f, --format=FORM     token output: sc (bit-packed stream, default), text, npy\n";
+
+int main(int argc, char **argv)
+{
+    sc_tool t;
+    opts o = {SC_TOKFMT_SC};
+    sc_tool_spec spec = {
+        .prog = "sc-tokenize",
+        .synopsis = "[options] [IN [OUT]]",
+        .help = help,
+        .shortopts = "f:",
+        .longopts = longopts,
+        .fn = on_opt,
+        .user = &o,
+    };
+    if (sc_tool_init(&t, &spec, argc, argv))
+        return t.exit_code;
+    sc_err err = {0};
+    if (t.nargs > 2) {
+        sc_err_set(&err, SC_EARG, "too many arguments (usage: sc-tokenize [options] [IN [OUT]])");
+        return sc_tool_fail(&t, &err);
+    }
+    const char *in = t.nargs > 0 ? t.args[0] : "-";
+    const char *out = t.nargs > 1 ? t.args[1] : "-";
+    if (!strcmp(out, "-") && o.fmt != SC_TOKFMT_TEXT && isatty(STDOUT_FILENO)) {
+        sc_err_set(&err, SC_EARG, "refusing to write binary tokens to a terminal (use -f text "
+                   "or redirect)");
+        return sc_tool_fail(&t, &err);
+    }
+
+    sc_session *s = NULL;
+    sc_tk *tk = NULL;
+    sc_tk_job *job = NULL;
+    float *win = NULL;
+    out_ctx oc = {0};
+    int rc;
+    /* The input header first: a bad stream fails before the model loads. */
+    sc_melr *mr = sc_melr_open(in, &err);
+    if (!mr)
+        goto fail;
+    const sc_mel_header *mh = sc_melr_header(mr);
+    if (mh->sample_rate != SC_FRONTEND_RATE || mh->bins != SC_FRONTEND_BINS ||
+        mh->frames != SC_FRONTEND_FRAMES) {
+        sc_err_set(&err, SC_EFORMAT, "%s: mel stream has %d Hz, %d bins, %d frames per window; "
+                   "SemantiCodec needs %d Hz, %d bins, %d frames", strcmp(in, "-") ? in : "<stdin>",
+                   mh->sample_rate, mh->bins, mh->frames, SC_FRONTEND_RATE, SC_FRONTEND_BINS,
+                   SC_FRONTEND_FRAMES);
+        goto fail;
+    }
+    int rate = t.cfg.token_rate;
+    int64_t tkeep = mh->samples >= 0 ? sc_frontend_tkeep(mh->samples, rate) : -1;
+    if (!(s = sc_tool_session(&t, &err)) || !(tk = sc_tk_new(s, t.cfg.batch, &err)))
+        goto fail;
+    const sc_model_info *m = sc_session_model(s);
+    sc_tok_header th = {rate, m->sem_vocab, m->ac_vocab, m->synthetic ? SC_TOKF_SYNTHETIC : 0,
+                        mh->samples, tkeep};
+    if (mh->samples < 0)
+        sc_log_msg(&t.log, SC_LOG_WARN, "mel stream has no sample count: keeping every token");
+    if (!(oc.w = sc_tokw_open(out, o.fmt, &th, &err)))
+        goto fail;
+    if (!(job = sc_tk_begin(tk, tkeep, emit, finish, &oc, &err)))
+        goto fail;
+    if (!(win = malloc(sizeof(float) * SC_FRONTEND_FRAMES * SC_FRONTEND_BINS))) {
+        sc_err_set(&err, SC_ENOMEM, "out of memory");
+        goto fail;
+    }
+    while ((rc = sc_melr_read(mr, win, &err)) == 1) {
+        if (sc_tk_push(tk, job, win, &err) != SC_OK)
+            goto fail;
+        sc_tool_progress(&t, "%lld windows", (long long)sc_melr_count(mr));
+    }
+    if (rc < 0)
+        goto fail;
+    sc_tk_job *j = job;
+    job = NULL;
+    if (sc_tk_end(tk, j, &err) != SC_OK || sc_tk_flush(tk, &err) != SC_OK)
+        goto fail;
+    sc_tool_progress_end(&t);
+    if (oc.status) {
+        err = oc.err;
+        goto fail;
+    }
+    const sc_tk_stats *st = sc_tk_get_stats(tk);
+    sc_log_msg(&t.log, SC_LOG_INFO, "%lld windows in %lld batches: semantic %.3f s, acoustic "
+               "%.3f s; %lld token pairs", (long long)st->windows, (long long)st->batches,
+               st->semantic_s, st->acoustic_s, (long long)sc_tokw_count(oc.w));
+    sc_tokw *w = oc.w;
+    oc.w = NULL;
+    if (sc_tokw_close(w, &err) != SC_OK)
+        goto fail;
+    free(win);
+    sc_tk_free(tk);
+    sc_session_close(s);
+    sc_melr_close(mr);
+    return 0;
+fail:
+    sc_tool_progress_end(&t);
+    if (job)
+        sc_tk_cancel(tk, job, err.code ? err.code : SC_EINTERNAL, &err);
+    sc_tokw_abort(oc.w);
+    free(win);
+    sc_tk_free(tk);
+    sc_session_close(s);
+    sc_melr_close(mr);
+    return sc_tool_fail(&t, &err);
+}
