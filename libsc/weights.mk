@@ -1,1 +1,38 @@
-# libsc/weights.mk: filled in by its area
+# libsc/weights.mk - the weights area: PyTorch checkpoints read in place
+# (zip and legacy formats through a restricted pickle VM), .npy files, and
+# the sc_weights view stages use.
+libsc_libsc_la_SOURCES += \
+	libsc/npy.c libsc/ckpt.c libsc/weights.c libsc/zip.c libsc/zip.h \
+	libsc/pickle.c libsc/pickle.h libsc/strmap.h
+
+nobase_include_HEADERS += include/sc/npy.h include/sc/ckpt.h include/sc/weights.h
+
+check_PROGRAMS += tests/check_ckpt tests/check_npy
+TESTS += tests/check_ckpt tests/check_npy
+tests_check_ckpt_SOURCES = tests/check_ckpt.c
+tests_check_ckpt_CFLAGS = $(CHECK_CFLAGS_ALL)
+tests_check_ckpt_LDADD = $(CHECK_LDADD_ALL)
+tests_check_npy_SOURCES = tests/check_npy.c
+tests_check_npy_CFLAGS = $(CHECK_CFLAGS_ALL)
+tests_check_npy_LDADD = $(CHECK_LDADD_ALL)
+
+# Seed corpora for the fuzzers.
+EXTRA_DIST += tests/fuzz
+
+# libFuzzer targets: configure CC=clang --enable-fuzzing.  Only these
+# programs get -fsanitize=fuzzer; run e.g.
+#   ./fuzz/fuzz_ckpt -max_total_time=600 $(srcdir)/tests/fuzz/ckpt
+# libsc itself gets coverage instrumentation so the fuzzers see inside it;
+# add sanitizers with CFLAGS="-g -O1 -fsanitize=address,undefined".
+if ENABLE_FUZZING
+libsc_libsc_la_CFLAGS += -fsanitize=fuzzer-no-link
+noinst_PROGRAMS += fuzz/fuzz_ckpt fuzz/fuzz_npy
+fuzz_fuzz_ckpt_SOURCES = fuzz/fuzz_ckpt.c
+fuzz_fuzz_ckpt_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+fuzz_fuzz_ckpt_LDFLAGS = -fsanitize=fuzzer
+fuzz_fuzz_ckpt_LDADD = libsc/libsc.la
+fuzz_fuzz_npy_SOURCES = fuzz/fuzz_npy.c
+fuzz_fuzz_npy_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+fuzz_fuzz_npy_LDFLAGS = -fsanitize=fuzzer
+fuzz_fuzz_npy_LDADD = libsc/libsc.la
+endif
