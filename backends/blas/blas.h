@@ -1,0 +1,99 @@
+/* backends/blas/blas.h - internals of the `blas` backend.
+ *
+ * GEMM-shaped work (gemm, linear, convolutions as im2col + GEMM, attention
+ * QK^T and PV, LSTM recurrences, nearest-codeword distances) goes to
+ * OpenBLAS; everything element-wise goes through a table of hand-vectorised
+ * kernels (blas_kern) chosen once per backend instance from the CPU's ISA:
+ * AVX-512, AVX2+FMA, or portable C.  All three tables are compiled from the
+ * one template kern.inc, so they compute the same formulas.
+ *
+ * Threading: the program owns parallelism.  OpenBLAS is set to one thread
+ * when the backend is created and is never asked to thread; every op splits
+ * its work over the host pool (host->pool_for) and each worker calls
+ * single-threaded OpenBLAS on its own block.  Reasons: (1) OpenBLAS's
+ * pthread workers spin for ~2^28 cycles after each threaded call (see the
+ * toolchain notes), stealing a core from the program's own threads on a
+ * 2-core machine; (2) one pool means no oversubscription when stages run
+ * ops from several threads; (3) the split depends only on the sizes and the
+ * pool size, so results are bit-reproducible for a fixed thread count.
+ * Two single-threaded sgemm calls on two halves reach the same speed as one
+ * 2-thread OpenBLAS call (toolchain notes section 3).  Ops must not be
+ * called from inside a pool_for task of the same pool (the pool does not
+ * nest).
+ */
+#ifndef SC_BLAS_H
+#define SC_BLAS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "sc/backend.h"
+#include "sc/plugin.h"
+
+typedef struct blas_kern {
+    const char *isa;
+    /* y = act(x) over n (y may equal x) */
+    void (*act)(int act, float alpha, const float *x, size_t n, float *y);
+    void (*binary)(int op, const float *a, const float *b, size_t n, float *y);
+    /* y = alpha x + beta */
+    void (*scale)(const float *x, size_t n, float alpha, float beta, float *y);
+    /* y = x + v (scalar) */
+    void (*adds)(const float *x, size_t n, float v, float *y);
+    /* sum x, and sum (x - mean)^2: float vector partials added in double */
+    double (*sum)(const float *x, size_t n);
+    double (*sqdev)(const float *x, size_t n, float mean);
+    /* y = ((x - mean) rstd) g + b with vectors g, b (either may be NULL) */
+    void (*norm_row)(const float *x, size_t n, float mean, float rstd, const float *g,
+                     const float *b, float *y);
+    /* y = ((x - mean) rstd) g + b with scalars g, b; then SiLU if silu */
+    void (*norm_chan)(const float *x, size_t n, float mean, float rstd, float g, float b,
+                      int silu, float *y);
+    float (*max)(const float *x, size_t n);
+    /* s = exp(s - m) in place; returns the sum */
+    float (*exp_sum)(float *s, size_t n, float m);
+    /* y = a * gelu(g) */
+    void (*geglu)(const float *a, const float *g, size_t n, float *y);
+    /* c = sig(f) c + sig(i) tanh(g); h = sig(o) tanh(c), over n units */
+    void (*lstm_cell)(const float *gi, const float *gf, const float *gg, const float *go,
+                      float *c, float *h, size_t n);
+    float (*sumsq)(const float *x, size_t n);
+    /* s holds x.c for n codewords: overwrite with distances (mode as in
+     * nearest()) and return the first index of the minimum, in *best. */
+    size_t (*argmin_dist)(float *s, const float *cbn, size_t n, float xn, int mode, float *best);
+} blas_kern;
+
+extern const blas_kern sc_blas_kern_generic;
+extern const blas_kern sc_blas_kern_avx2;
+extern const blas_kern sc_blas_kern_avx512;
+
+typedef struct blas_ctx {
+    const sc_host *host;
+    sc_pool *pool;
+    int nthreads;
+    const blas_kern *k;
+} blas_ctx;
+
+/* Run fn over [0, count) on the host pool (inline when there is none). */
+void sc_blas_par(blas_ctx *c, int64_t count, sc_pool_fn fn, void *arg);
+/* C = alpha op(A) op(B) + beta C, split over the pool when big enough. */
+void sc_blas_sgemm(blas_ctx *c, int ta, int tb, int M, int N, int K, float alpha,
+                   const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                   int ldc);
+
+/* blas_nn.c */
+int sc_blas_attention(void *ctx, const float *q, int ldq, const float *k, int ldk,
+                      const float *v, int ldv, float *o, int ldo, int heads, int Lq, int Lk,
+                      int dh, float scale);
+int sc_blas_lstm(void *ctx, int T, int B, int H, const float *gx, const float *whh,
+                 int reverse, float *out, int ldo, float *ws);
+int sc_blas_nearest(void *ctx, int mode, const float *x, int ldx, int M, int D,
+                    const float *cb, const float *cbn, int N, int64_t *idx, float *dist);
+
+/* blas_conv.c */
+int sc_blas_conv2d(void *ctx, const float *x, int Cin, int H, int W, const float *w,
+                   const float *b, int Cout, int kh, int kw, int stride, int pad, float *y);
+int sc_blas_conv1d(void *ctx, const float *x, int Cin, int L, const float *w, const float *b,
+                   int Cout, int k, int stride, int pad, int dilation, float *y);
+int sc_blas_conv_transpose1d(void *ctx, const float *x, int Cin, int L, const float *w,
+                             const float *b, int Cout, int k, int stride, int pad, float *y);
+
+#endif

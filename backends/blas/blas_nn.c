@@ -1,0 +1,224 @@
+/* backends/blas/blas_nn.c - attention, LSTM and nearest-codeword search:
+ * OpenBLAS for the products, the ISA kernels for everything between. */
+#include <stdlib.h>
+#include <string.h>
+#include <cblas.h>
+#include "blas.h"
+
+/* ---- attention: tasks are (head, block of QB queries) ---- */
+
+#define QB 64
+
+typedef struct att_job {
+    const blas_kern *k;
+    const float *q, *kk, *v;
+    float *o;
+    int ldq, ldk, ldv, ldo, Lq, Lk, dh, nqb;
+    float scale;
+    float *scratch;
+    size_t per_worker;
+} att_job;
+
+static void att_task(void *arg, int64_t b, int64_t e, int w)
+{
+    const att_job *j = arg;
+    float *S = j->scratch + (size_t)w * j->per_worker, *inv = S + (size_t)QB * j->Lk;
+    for (int64_t t = b; t < e; t++) {
+        int h = (int)(t / j->nqb), i0 = (int)(t % j->nqb) * QB;
+        int m = j->Lq - i0 < QB ? j->Lq - i0 : QB, off = h * j->dh;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, j->Lk, j->dh, j->scale,
+                    j->q + (size_t)i0 * j->ldq + off, j->ldq, j->kk + off, j->ldk, 0.0f, S, j->Lk);
+        for (int i = 0; i < m; i++) {
+            float *row = S + (size_t)i * j->Lk;
+            float mx = j->k->max(row, (size_t)j->Lk);
+            inv[i] = 1.0f / j->k->exp_sum(row, (size_t)j->Lk, mx);
+        }
+        float *o = j->o + (size_t)i0 * j->ldo + off;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, j->dh, j->Lk, 1.0f, S, j->Lk,
+                    j->v + off, j->ldv, 0.0f, o, j->ldo);
+        /* normalise after PV: dh multiplies per row instead of Lk */
+        for (int i = 0; i < m; i++)
+            j->k->scale(o + (size_t)i * j->ldo, (size_t)j->dh, inv[i], 0.0f, o + (size_t)i * j->ldo);
+    }
+}
+
+int sc_blas_attention(void *ctx, const float *q, int ldq, const float *k, int ldk,
+                      const float *v, int ldv, float *o, int ldo, int heads, int Lq, int Lk,
+                      int dh, float scale)
+{
+    blas_ctx *c = ctx;
+    if (heads <= 0 || Lq < 0 || Lk <= 0 || dh <= 0 || ldq < heads * dh || ldk < heads * dh ||
+        ldv < heads * dh || ldo < heads * dh)
+        return SC_EARG;
+    if (Lq == 0)
+        return SC_OK;
+    att_job j = {c->k, q, k, v, o, ldq, ldk, ldv, ldo, Lq, Lk, dh, (Lq + QB - 1) / QB, scale,
+                 NULL, (size_t)QB * Lk + QB};
+    int64_t tasks = (int64_t)heads * j.nqb;
+    int nw = tasks < c->nthreads ? 1 : c->nthreads;
+    j.scratch = malloc(j.per_worker * (size_t)(nw > 1 ? c->nthreads : 1) * sizeof(float));
+    if (!j.scratch)
+        return SC_ENOMEM;
+    if (nw == 1)
+        att_task(&j, 0, tasks, 0);
+    else
+        sc_blas_par(c, tasks, att_task, &j);
+    free(j.scratch);
+    return SC_OK;
+}
+
+/* ---- LSTM: per step, hidden units split over the pool ---- */
+
+typedef struct lstm_job {
+    const blas_kern *k;
+    int B, H, ldo, chunk, first;
+    const float *whh, *gxt, *hprev;
+    float *gates, *cst, *hout;
+} lstm_job;
+
+static void lstm_task(void *arg, int64_t b, int64_t e, int w)
+{
+    const lstm_job *j = arg;
+    int H = j->H, B = j->B;
+    size_t g4 = (size_t)4 * H;
+    for (int64_t p = b; p < e; p++) {
+        int j0 = (int)p * j->chunk, nj = H - j0 < j->chunk ? H - j0 : j->chunk;
+        if (nj <= 0)
+            continue;
+        for (int bb = 0; bb < B; bb++)
+            for (int q = 0; q < 4; q++)
+                memcpy(j->gates + bb * g4 + (size_t)q * H + j0, j->gxt + bb * g4 + (size_t)q * H + j0,
+                       (size_t)nj * sizeof(float));
+        if (!j->first) {
+            for (int q = 0; q < 4; q++) {
+                const float *wq = j->whh + ((size_t)q * H + j0) * H;
+                if (B == 1)
+                    cblas_sgemv(CblasRowMajor, CblasNoTrans, nj, H, 1.0f, wq, H, j->hprev, 1, 1.0f,
+                                j->gates + (size_t)q * H + j0, 1);
+                else
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, nj, H, 1.0f, j->hprev,
+                                j->ldo, wq, H, 1.0f, j->gates + (size_t)q * H + j0, (int)g4);
+            }
+        }
+        for (int bb = 0; bb < B; bb++) {
+            const float *g = j->gates + bb * g4;
+            j->k->lstm_cell(g + j0, g + H + j0, g + 2 * H + j0, g + 3 * H + j0,
+                            j->cst + (size_t)bb * H + j0, j->hout + (size_t)bb * j->ldo + j0, (size_t)nj);
+        }
+    }
+}
+
+/* ws: c [B, H], then gates [B, 4H] (5 B H of the 6 B H given); h_{t-1} is
+ * read back from the previous step's rows of out. */
+int sc_blas_lstm(void *ctx, int T, int B, int H, const float *gx, const float *whh,
+                 int reverse, float *out, int ldo, float *ws)
+{
+    blas_ctx *c = ctx;
+    if (T < 0 || B <= 0 || H <= 0 || ldo < H)
+        return T == 0 ? SC_OK : SC_EARG;
+    lstm_job j = {c->k, B, H, ldo, H, 1, whh, NULL, NULL, ws + (size_t)B * H, ws, NULL};
+    memset(ws, 0, (size_t)B * H * sizeof(float));
+    int parts = 1;
+    /* threads pay off once a step's product is ~0.25 MFLOP */
+    if (c->nthreads > 1 && (double)B * H * H >= 32768.0) {
+        j.chunk = ((H + c->nthreads - 1) / c->nthreads + 15) / 16 * 16;
+        parts = (H + j.chunk - 1) / j.chunk;
+    }
+    for (int s = 0; s < T; s++) {
+        int t = reverse ? T - 1 - s : s, tp = reverse ? t + 1 : t - 1;
+        j.first = s == 0;
+        j.gxt = gx + (size_t)t * B * 4 * H;
+        j.hprev = s ? out + (size_t)tp * B * ldo : NULL;
+        j.hout = out + (size_t)t * B * ldo;
+        if (parts == 1)
+            lstm_task(&j, 0, 1, 0);
+        else
+            sc_blas_par(c, parts, lstm_task, &j);
+    }
+    return SC_OK;
+}
+
+/* ---- nearest: blocks of NM rows x NN codewords, fused argmin ---- */
+
+#define NM 128
+#define NN 2048
+
+typedef struct near_job {
+    const blas_kern *k;
+    int mode, ldx, M, D, N, np, nper;
+    const float *x, *cb, *cbn;
+    float *scratch, *pbest;
+    size_t per_worker;
+    int64_t *pidx;
+} near_job;
+
+static void near_task(void *arg, int64_t b, int64_t e, int w)
+{
+    const near_job *j = arg;
+    float *S = j->scratch + (size_t)w * j->per_worker, *xn = S + (size_t)NM * NN;
+    for (int64_t t = b; t < e; t++) {
+        int r0 = (int)(t / j->np) * NM, p = (int)(t % j->np);
+        int m = j->M - r0 < NM ? j->M - r0 : NM;
+        int nb0 = p * j->nper, nb1 = nb0 + j->nper < j->N ? nb0 + j->nper : j->N;
+        const float *x = j->x + (size_t)r0 * j->ldx;
+        for (int i = 0; i < m; i++)
+            xn[i] = j->k->sumsq(x + (size_t)i * j->ldx, (size_t)j->D);
+        for (int n0 = nb0; n0 < nb1; n0 += NN) {
+            int nb = nb1 - n0 < NN ? nb1 - n0 : NN;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, nb, j->D, 1.0f, x, j->ldx,
+                        j->cb + (size_t)n0 * j->D, j->D, 0.0f, S, nb);
+            for (int i = 0; i < m; i++) {
+                float d;
+                size_t bi = j->k->argmin_dist(S + (size_t)i * nb, j->cbn + n0, (size_t)nb, xn[i],
+                                              j->mode, &d);
+                size_t slot = (size_t)(r0 + i) * j->np + p;
+                /* strict <: on ties the earlier codeword keeps its place */
+                if (n0 == nb0 || d < j->pbest[slot]) {
+                    j->pbest[slot] = d;
+                    j->pidx[slot] = n0 + (int64_t)bi;
+                }
+            }
+        }
+    }
+}
+
+int sc_blas_nearest(void *ctx, int mode, const float *x, int ldx, int M, int D,
+                    const float *cb, const float *cbn, int N, int64_t *idx, float *dist)
+{
+    blas_ctx *c = ctx;
+    if (M < 0 || D <= 0 || N <= 0 || ldx < D || (mode != SC_NEAREST_SQ && mode != SC_NEAREST_SQRT))
+        return SC_EARG;
+    if (M == 0)
+        return SC_OK;
+    int rb = (M + NM - 1) / NM, nt = c->nthreads;
+    /* few row blocks: split the codebook too, so every worker has work */
+    int np = rb >= nt || N < 2 * NN ? 1 : nt;
+    near_job j = {c->k, mode, ldx, M, D, N, np, (N + np - 1) / np, x, cb, cbn, NULL, NULL,
+                  (size_t)NM * NN + NM, NULL};
+    int nw = (int64_t)rb * np < nt ? 1 : nt;
+    j.scratch = malloc(j.per_worker * (size_t)nw * sizeof(float));
+    j.pbest = malloc((size_t)M * np * sizeof(float));
+    j.pidx = malloc((size_t)M * np * sizeof(int64_t));
+    if (!j.scratch || !j.pbest || !j.pidx) {
+        free(j.scratch), free(j.pbest), free(j.pidx);
+        return SC_ENOMEM;
+    }
+    if (nw == 1)
+        near_task(&j, 0, (int64_t)rb * np, 0);
+    else
+        sc_blas_par(c, (int64_t)rb * np, near_task, &j);
+    for (int i = 0; i < M; i++) {
+        float bd = j.pbest[(size_t)i * np];
+        int64_t bi = j.pidx[(size_t)i * np];
+        for (int p = 1; p < np; p++)
+            if (j.pbest[(size_t)i * np + p] < bd) {
+                bd = j.pbest[(size_t)i * np + p];
+                bi = j.pidx[(size_t)i * np + p];
+            }
+        idx[i] = bi;
+        if (dist)
+            dist[i] = bd;
+    }
+    free(j.scratch), free(j.pbest), free(j.pidx);
+    return SC_OK;
+}
