@@ -666,9 +666,10 @@ START_TEST(test_pipe_streamed_wav)
         sc_err err = {0};
         sc_audio_spec sp = {SC_AUDIO_WAV, SC_SAMPLE_FLOAT, 16000, 2};
         sc_audio_writer *w = sc_audio_writer_open("-", &sp, &err);
-        if (!w || sc_audio_writer_write(w, x, frames, &err) || sc_audio_writer_close(w, &err))
-            _exit(1);
-        _exit(0);
+        int bad = !w || sc_audio_writer_write(w, x, frames, &err) ||
+                  sc_audio_writer_close(w, &err);
+        free(x);
+        _exit(bad);
     }
     close(fds[1]);
     int saved = dup(STDIN_FILENO);

@@ -195,13 +195,18 @@ static int64_t begin(void *self, int64_t n, double sum, sc_err *err)
 
 /* One frame: seg points at its 400 mean-removed samples; row gets the
  * normalised log-mel values. */
-static void frame(const kaldi *k, scratch *s, const float *x, float *row)
+static void frame(const kaldi *restrict k, scratch *restrict s, const float *restrict x,
+                  float *restrict row)
 {
-    double acc = 0.0;
-    for (int i = 0; i < FLEN; i++)
-        acc += (double)x[i];
-    const float mu = (float)(acc / FLEN);
-    float *d = s->d, *in = s->in;
+    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+    for (int i = 0; i < FLEN; i += 4) {
+        a0 += (double)x[i];
+        a1 += (double)x[i + 1];
+        a2 += (double)x[i + 2];
+        a3 += (double)x[i + 3];
+    }
+    const float mu = (float)(((a0 + a1) + (a2 + a3)) / FLEN);
+    float *restrict d = s->d, *restrict in = s->in;
     for (int i = 0; i < FLEN; i++)
         d[i] = x[i] - mu;
     in[0] = (d[0] - 0.97f * d[0]) * k->win[0];
@@ -221,7 +226,8 @@ static void frame(const kaldi *k, scratch *s, const float *x, float *row)
         double e = 0.0;
         for (int j = 0; j < k->cnt[i]; j++)
             e += (double)p[j] * (double)w[j];
-        float l = logf(fmaxf((float)e, FLT_EPSILON));
+        float v = (float)e;
+        float l = logf(v > FLT_EPSILON ? v : FLT_EPSILON);
         row[i] = (l - NORM_MEAN) / NORM_DIV;
     }
 }
