@@ -396,7 +396,82 @@ struct sc_audio_writer {
     size_t hdr_len;           /* WAV header bytes */
     void *buf;                /* conversion buffer */
     size_t bufcap;
+    int fd;                   /* encoder output (virtual I/O) */
+    sf_count_t vpos, vlen;    /* position and length as libsndfile sees them */
+    int vio_errno;
+    int vdiscard;             /* pipe: swallow a rewrite libsndfile thinks it seeked to */
 };
+
+/* The encoders write through these callbacks.  On a pipe libFLAC seeks
+ * back at close to rewrite STREAMINFO; libsndfile ignores the failed seek
+ * and would append the rewrite to the stream (corrupting it), so after a
+ * failed seek writes are swallowed until the position returns to the end.
+ * The streamed FLAC then keeps its initial STREAMINFO (length unknown),
+ * which decoders accept. */
+static sf_count_t wvio_len(void *u)
+{
+    return ((sc_audio_writer *)u)->vlen;
+}
+
+static sf_count_t wvio_seek(sf_count_t off, int whence, void *u)
+{
+    sc_audio_writer *w = u;
+    sf_count_t p = whence == SEEK_SET ? off : whence == SEEK_CUR ? w->vpos + off : w->vlen + off;
+    if (!w->seekable) {
+        if (p == w->vlen) {
+            w->vdiscard = 0;
+            w->vpos = p;
+            return p;
+        }
+        w->vdiscard = 1;
+        return -1;
+    }
+    if (p < 0 || lseek(w->fd, (off_t)p, SEEK_SET) < 0)
+        return -1;
+    w->vpos = p;
+    return p;
+}
+
+static sf_count_t wvio_read(void *ptr, sf_count_t count, void *u)
+{
+    sc_audio_writer *w = u;
+    if (!w->seekable)
+        return 0;
+    ssize_t r = pread(w->fd, ptr, (size_t)count, (off_t)w->vpos);
+    if (r <= 0)
+        return 0;
+    w->vpos += r;
+    return r;
+}
+
+static sf_count_t wvio_write(const void *ptr, sf_count_t count, void *u)
+{
+    sc_audio_writer *w = u;
+    const char *p = ptr;
+    sf_count_t done = 0;
+    if (w->vdiscard)
+        return count;
+    while (done < count) {
+        ssize_t r = w->seekable ? pwrite(w->fd, p + done, (size_t)(count - done), (off_t)w->vpos)
+                                : write(w->fd, p + done, (size_t)(count - done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            w->vio_errno = r < 0 ? errno : EIO;
+            break;
+        }
+        done += r;
+        w->vpos += r;
+    }
+    if (w->vpos > w->vlen)
+        w->vlen = w->vpos;
+    return done;
+}
+
+static sf_count_t wvio_tell(void *u)
+{
+    return ((sc_audio_writer *)u)->vpos;
+}
 
 int sc_audio_container_parse(const char *name, int *container)
 {
@@ -575,7 +650,9 @@ sc_audio_writer *sc_audio_writer_open(const char *path, const sc_audio_spec *spe
             goto fail;
         }
         fflush(w->out.f);
-        w->sf = sf_open_fd(fd, SFM_WRITE, &si, SF_FALSE);
+        w->fd = fd;
+        SF_VIRTUAL_IO vio = {wvio_len, wvio_seek, wvio_read, wvio_write, wvio_tell};
+        w->sf = sf_open_virtual(&vio, SFM_WRITE, &si, w);
         if (!w->sf) {
             sc_err_set(err, SC_EIO, "%s: cannot start encoder: %s", w->name, sf_strerror(NULL));
             goto fail;
@@ -638,9 +715,9 @@ int sc_audio_writer_write(sc_audio_writer *w, const float *x, int64_t frames, sc
                     o[i] = (int)((uint32_t)to_int(in[i], 8388608.0f, -8388608, 8388607) << 8);
                 r = sf_writef_int(w->sf, o, nf);
             }
-            if (r != nf)
-                return sc_err_set(err, SC_EIO, "%s: encoder write error: %s", w->name,
-                                  sf_strerror(w->sf));
+            if (r != nf || w->vio_errno)
+                return sc_err_set(err, SC_EIO, "%s: write error: %s", w->name,
+                                  w->vio_errno ? strerror(w->vio_errno) : sf_strerror(w->sf));
         } else {
             const int bps = sample_bytes(s->sample);
             size_t bytes = ns * (size_t)bps;
@@ -690,8 +767,9 @@ int sc_audio_writer_close(sc_audio_writer *w, sc_err *err)
     if (w->sf) {
         int e = sf_close(w->sf);
         w->sf = NULL;
-        if (e)
-            rc = sc_err_set(err, SC_EIO, "%s: encoder error: %s", w->name, sf_error_number(e));
+        if (e || w->vio_errno)
+            rc = sc_err_set(err, SC_EIO, "%s: write error: %s", w->name,
+                            w->vio_errno ? strerror(w->vio_errno) : sf_error_number(e));
     } else if (w->spec.container == SC_AUDIO_WAV) {
         FILE *f = w->out.f;
         if (w->data_bytes & 1) {
