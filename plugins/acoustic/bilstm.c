@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "sc/stage_acoustic.h"
 
 #ifndef PACKAGE_VERSION
@@ -243,6 +244,30 @@ fail:
     return err && err->code ? err->code : SC_EINTERNAL;
 }
 
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Per-part timing for the benchmarks (debug log level only: it syncs the
+ * backend at every boundary). */
+typedef struct timing {
+    int on;
+    double proj, rec, out, t;
+} timing;
+
+static void tick(acoustic *s, timing *tm, double *acc)
+{
+    if (!tm->on)
+        return;
+    s->be->sync(s->bc);
+    double t = now();
+    *acc += t - tm->t;
+    tm->t = t;
+}
+
 static int ensure_cap(acoustic *s, int B, sc_err *err)
 {
     if (B <= s->cap)
@@ -313,15 +338,23 @@ static int quantize(void *self, int B, const float *y, int ldy, const float *es,
     if (s->hu != s->u && (rc = be->upload(bc, s->u, s->hu, sizeof(float) * (size_t)M * 2 * fd)) < 0)
         goto backend;
 
+    timing tm = {0};
+    tm.on = host->log && host->log->level >= SC_LOG_DEBUG;
+    double flop_proj = 0, dummy = 0;
+    tick(s, &tm, &dummy);
     const float *in = s->u;
     int din = 2 * fd;
     for (int l = 0; l < s->L; l++) {
         float *out = s->h[l & 1];
         for (int d = 0; d < 2; d++) {
             const dirw *w = &s->w[l][d];
-            if ((rc = be->linear(bc, in, din, M, din, w->wih, w->bias, 4 * H, s->gx, 4 * H)) < 0 ||
-                (rc = be->lstm(bc, T, B, H, s->gx, w->whh, d, out + (size_t)d * H, 2 * H, s->ws)) < 0)
+            if ((rc = be->linear(bc, in, din, M, din, w->wih, w->bias, 4 * H, s->gx, 4 * H)) < 0)
                 goto backend;
+            tick(s, &tm, &tm.proj);
+            if ((rc = be->lstm(bc, T, B, H, s->gx, w->whh, d, out + (size_t)d * H, 2 * H, s->ws)) < 0)
+                goto backend;
+            tick(s, &tm, &tm.rec);
+            flop_proj += 2.0 * M * din * 4.0 * H;
         }
         in = out;
         din = 2 * H;
@@ -337,6 +370,19 @@ static int quantize(void *self, int B, const float *y, int ldy, const float *es,
     if (aout && s->ha != s->a &&
         (rc = be->download(bc, s->ha, s->a, sizeof(float) * (size_t)M * fd)) < 0)
         goto backend;
+    tick(s, &tm, &tm.out);
+    if (tm.on) {
+        double steps = 2.0 * s->L * T;
+        double flop_rec = steps * 2.0 * B * H * 4.0 * H;
+        double whh_bytes = steps * 4.0 * H * H * sizeof(float);
+        double flop_out = 2.0 * M * 2.0 * H * fd + 2.0 * M * fd * s->N;
+        host->log_msg(host->log, SC_LOG_DEBUG,
+                      "acoustic: %d windows: input projections %.3f s (%.1f GFLOP/s), recurrence "
+                      "%.3f s (%.1f GFLOP/s, W_hh read at %.1f GB/s), output linear + VQ %.3f s "
+                      "(%.1f GFLOP/s)", B, tm.proj, flop_proj / tm.proj * 1e-9, tm.rec,
+                      flop_rec / tm.rec * 1e-9, whh_bytes / tm.rec * 1e-9, tm.out,
+                      flop_out / tm.out * 1e-9);
+    }
 
     /* [T, B] -> window-major [B, T] */
     for (int t = 0; t < T; t++)

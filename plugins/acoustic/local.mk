@@ -34,3 +34,11 @@ tests_check_acoustic_CFLAGS = $(CHECK_CFLAGS_ALL)
 tests_check_acoustic_LDADD = $(CHECK_LDADD_ALL)
 
 dist_man_MANS += man/sc-tokenize.1 man/sc-encode.1
+
+# The tools end to end (pipe vs sc-encode vs golden, bad input).
+TESTS += tests/sc-tokenize.sh
+EXTRA_DIST += tests/sc-tokenize.sh
+
+# Speed and memory against the official code (make bench).
+SC_BENCHES += bench/encode.sh
+EXTRA_DIST += bench/encode.sh
