@@ -282,8 +282,9 @@ int64_t sc_audio_read(sc_audio *a, float *buf, int64_t max, sc_err *err)
                 buf[done + i] = a->ibuf[i * ch];
         }
         if (r < 0 || sf_error(a->sf) != SF_ERR_NO_ERROR)
-            return sc_err_set(err, SC_EFORMAT, "%s: decode error after %lld frames: %s", a->name,
-                              (long long)(a->got + done), sf_strerror(a->sf));
+            return sc_err_set(err, SC_EFORMAT,
+                              "%s: decode error after %lld frames (truncated or corrupt?): %s",
+                              a->name, (long long)(a->got + done), sf_strerror(a->sf));
         done += r;
         if (r == 0)
             a->eof = 1;
@@ -316,7 +317,10 @@ int sc_audio_load_from(sc_audio *a, int rate, sc_pool *pool, float **wave, int64
 {
     *wave = NULL;
     *n = 0;
-    int64_t cap = a->info.frames > 0 ? a->info.frames : 1 << 16, len = 0;
+    /* trust the header's length only up to 2^24 frames: a damaged header
+     * must not turn into a giant allocation */
+    int64_t cap = a->info.frames > 0 && a->info.frames < (1 << 24) ? a->info.frames : 1 << 16;
+    int64_t len = 0;
     float *buf = malloc(sizeof(float) * (size_t)cap);
     int rc = SC_OK;
     if (!buf) {
