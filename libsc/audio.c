@@ -330,6 +330,15 @@ int sc_audio_load_from(sc_audio *a, int rate, sc_pool *pool, float **wave, int64
     }
     for (;;) {
         if (len == cap) {
+            /* full: grow only if there is more (exact lengths stay exact) */
+            float one;
+            int64_t r = sc_audio_read(a, &one, 1, err);
+            if (r < 0) {
+                rc = (int)r;
+                goto out;
+            }
+            if (r == 0)
+                break;
             float *nb = realloc(buf, sizeof(float) * (size_t)cap * 2);
             if (!nb) {
                 rc = sc_err_set(err, SC_ENOMEM, "%s: out of memory (%lld frames)", a->name,
@@ -338,6 +347,7 @@ int sc_audio_load_from(sc_audio *a, int rate, sc_pool *pool, float **wave, int64
             }
             buf = nb;
             cap *= 2;
+            buf[len++] = one;
         }
         int64_t r = sc_audio_read(a, buf + len, cap - len, err);
         if (r < 0) {
