@@ -87,6 +87,15 @@ expect 65 "empty stdin" "" -- -f npy - -  </dev/null
 expect 74 "unwritable output" "" -- "$G/short_wave.wav" "$D/no/such/dir/out.npy"
 [ -s "$D/stdout" ] && bad "bad input wrote to stdout"
 
+# binary output to a terminal is refused (needs script(1) for a pty)
+if command -v script >/dev/null 2>&1; then
+  out=$(script -qec "\"$MEL\" \"$G/short_wave.wav\"; echo rc=\$?" /dev/null 2>&1 | tr -d '\r')
+  case $out in
+    *"refusing to write"*rc=64*) ok "terminal refused" ;;
+    *) bad "terminal output not refused: $out" ;;
+  esac
+fi
+
 # 7. help and version
 "$MEL" --help >"$D/help" 2>&1 && grep -q 'sc|npy' "$D/help" && ok "--help" || bad "--help"
 "$MEL" --version >/dev/null 2>&1 && ok "--version" || bad "--version"
