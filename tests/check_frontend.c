@@ -130,6 +130,10 @@ START_TEST(test_tkeep)
         {52800, {168, 84, 42}}, {224000, {704, 352, 176}}, {48000, {152, 76, 38}},
         {320000, {1000, 500, 250}},
         {16000, {57, 29, 15}},   /* ARCHITECTURE 1.1.4: 57 at K=1, not 56 */
+        /* ceil() gives 3585/1793/897, one more than the 7 windows make:
+         * the reference's tokens[:, :T] slice returns all 3584/1792/896 */
+        {1145045, {3584, 1792, 896}},
+        {163840, {520, 260, 130}},  /* always-pad: 2 windows, 0.16 s extra */
     };
     static const int rates[3] = {100, 50, 25};
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
