@@ -501,7 +501,7 @@ sc_synth_manifest *sc_synth_manifest_open(const char *synth_dir, int rate, const
         sc_err_set(err, SC_EARG, "synthetic weights: token rate %d is not 100, 50 or 25", rate);
         return NULL;
     }
-    if (!synth_dir)
+    if (!synth_dir || !*synth_dir)
         synth_dir = sc_synth_default_dir();
     size_t n = strlen(synth_dir) + 64;
     char *path = malloc(n);
@@ -819,7 +819,7 @@ static int codebook_line(void *ctx, char *line, int lineno, sc_err *err)
 int sc_synth_codebook_info_get(const char *synth_dir, int rate, int vocab,
                                sc_synth_codebook_info *out, sc_err *err)
 {
-    if (!synth_dir)
+    if (!synth_dir || !*synth_dir)
         synth_dir = sc_synth_default_dir();
     size_t n = strlen(synth_dir) + 32;
     char *path = malloc(n);

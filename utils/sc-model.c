@@ -801,7 +801,7 @@ int main(int argc, char **argv)
     if (sc_tool_init(&t, &spec, sub_argc, sub_argv))
         return t.exit_code;
     if (!o.synth_dir)
-        o.synth_dir = sc_synth_default_dir();
+        o.synth_dir = t.cfg.synth_dir[0] ? t.cfg.synth_dir : sc_synth_default_dir();
     sc_err err = { 0 };
     if (!cmd) {
         sc_err_set(&err, SC_EARG, "no command: synth, fetch, verify or inspect (try --help)");

@@ -13,7 +13,8 @@
  *     manifest-tr{100,50,25}-{encoder,decoder}.tsv, semantic-codebooks.tsv,
  *     prng-check.tsv, weights-fixed/NAME.npy
  * It is installed as $(pkgdatadir)/synth; sc_synth_default_dir() returns
- * $SC_SYNTH_DIR when set, else that directory.  The kit's own folder
+ * $SC_SYNTH_DIR when set, else that directory.  Every synth_dir argument
+ * below may be NULL or "" for that default.  The kit's own folder
  * (shared/reference) has the same layout and may be used instead.
  *
  * Manifest rows are "key dtype shape scale offset" (TAB separated): a
