@@ -5,8 +5,8 @@
  * what the goldens were made with.
  *
  *   AudioMAE output            golden/{short,long}_audiomae     abs 3e-5
- *   stacked features           golden/*_tr{50,25}_stacked       exact (a copy)
- *   semantic tokens            golden/*_tr*_semantic_tokens     exact where margin >= 1e-2
+ *   stacked features           golden/{clip}_tr{50,25}_stacked  exact (a copy)
+ *   semantic tokens            golden/{clip}_tr{R}_semantic_tokens exact where margin >= 1e-2
  *   padding cut-offs           330/1024 -> 165 (short), 1024 and 376 (long)
  *   every (rate, vocab)        tokens vs a float64 search, Es = codebook rows
  *
@@ -122,7 +122,7 @@ static void check_tokens(const char *what, const int64_t *tok, const float *es, 
                          const sem *m, const sc_tensor *gold, const sc_tensor *margin, size_t rows)
 {
     const int64_t *g = gold->data;
-    const double *mg = margin->data;
+    const float *mg = margin->data;
     ck_assert_int_eq(sc_tensor_numel(gold), (int64_t)rows);
     size_t skipped = 0, flips = 0;
     for (size_t i = 0; i < rows; i++) {
@@ -293,8 +293,8 @@ START_TEST(test_audiomae_tr100)
     golden("long_audiomae.npy", &al, SC_F32);
     golden("short_tr100_semantic_tokens.npy", &ts, SC_I64);
     golden("long_tr100_semantic_tokens.npy", &tl, SC_I64);
-    golden("short_tr100_semantic_margin.npy", &ms, SC_F64);
-    golden("long_tr100_semantic_margin.npy", &ml, SC_F64);
+    golden("short_tr100_semantic_margin.npy", &ms, SC_F32);
+    golden("long_tr100_semantic_margin.npy", &ml, SC_F32);
     const size_t win = 1024 * 128, out = 513 * 768;
 
     /* batch=2 so that the 3 windows go through as 2 + 1. */
@@ -394,7 +394,7 @@ START_TEST(test_stack_tr50_tr25)
             snprintf(name, sizeof name, "%s_tr%d_semantic_tokens.npy", clips[c], rates[r]);
             golden(name, &tk, SC_I64);
             snprintf(name, sizeof name, "%s_tr%d_semantic_margin.npy", clips[c], rates[r]);
-            golden(name, &mg, SC_F64);
+            golden(name, &mg, SC_F32);
             ck_assert_int_eq(st.shape[0], nwin);
             ck_assert_int_eq(st.shape[1], m.n);
             ck_assert_int_eq(st.shape[2], m.fd);
@@ -553,16 +553,21 @@ int main(void)
     find_backends();
     for (int i = 0; i < g_nbackends; i++)
         printf("check_semantic: backend %s\n", g_backends[i]);
+    /* Separate cases so one can be run alone: CK_RUN_CASE=quick|tr100|rates|vocabs */
     Suite *su = suite_create("semantic");
-    TCase *tc = tcase_create("semantic");
-    tcase_set_timeout(tc, 900);
-    tcase_add_test(tc, test_declare);
-    tcase_add_test(tc, test_bad_options);
-    tcase_add_loop_test(tc, test_padding, 0, 1);   /* backend-independent host code */
-    tcase_add_loop_test(tc, test_audiomae_tr100, 0, g_nbackends);
-    tcase_add_loop_test(tc, test_stack_tr50_tr25, 0, g_nbackends);
-    tcase_add_loop_test(tc, test_vocabs, 0, g_nbackends);
-    suite_add_tcase(su, tc);
+    TCase *tq = tcase_create("quick"), *t1 = tcase_create("tr100"),
+          *tr = tcase_create("rates"), *tv = tcase_create("vocabs");
+    tcase_add_test(tq, test_declare);
+    tcase_add_test(tq, test_bad_options);
+    tcase_add_loop_test(tq, test_padding, 0, 1);   /* host code: one backend is enough */
+    tcase_add_loop_test(t1, test_audiomae_tr100, 0, g_nbackends);
+    tcase_add_loop_test(tr, test_stack_tr50_tr25, 0, g_nbackends);
+    tcase_add_loop_test(tv, test_vocabs, 0, g_nbackends);
+    TCase *all[] = {tq, t1, tr, tv};
+    for (int i = 0; i < 4; i++) {
+        tcase_set_timeout(all[i], 900);
+        suite_add_tcase(su, all[i]);
+    }
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_ENV);
     int nf = srunner_ntests_failed(sr);
