@@ -286,6 +286,57 @@ START_TEST(test_resample_kernel)
 }
 END_TEST
 
+START_TEST(test_resample_stream)
+{
+    /* chunked streaming gives exactly the whole-array samples */
+    static const int rates[] = {44100, 48000, 22050, 8000, 32000, 11025};
+    const int64_t n = 30011;
+    float *x = malloc(sizeof(float) * n);
+    for (int64_t i = 0; i < n; i++)
+        x[i] = 0.4f * sinf((float)i * 0.013f) + 0.2f * sinf((float)i * 0.77f);
+    for (size_t ri = 0; ri < sizeof rates / sizeof rates[0]; ri++) {
+        sc_err err = {0};
+        sc_resampler *r = sc_resampler_new(rates[ri], 16000, &err);
+        ck_assert_msg(r, "%s", err.msg);
+        int64_t ny = sc_resampler_length(r, n);
+        float *want = malloc(sizeof(float) * ny), *got = malloc(sizeof(float) * (ny + 64));
+        sc_resampler_run(r, x, n, want, NULL);
+        sc_resample_stream *st = sc_resample_stream_new(r, &err);
+        for (int pass = 0; pass < 2; pass++) {   /* reset and again */
+            sc_resample_stream_reset(st);
+            int64_t done = 0, i = 0;
+            unsigned seed = 12345 + (unsigned)ri;
+            float *tmp = malloc(sizeof(float) * sc_resample_stream_max_out(st, n));
+            while (i <= n) {
+                seed = seed * 1103515245u + 12345u;
+                int64_t c = (seed >> 16) % 3000;
+                if (i + c > n)
+                    c = n - i;
+                int eof = i + c == n;
+                int64_t cap = sc_resample_stream_max_out(st, c);
+                int64_t m = sc_resample_stream_push(st, x + i, c, eof, tmp, &err);
+                ck_assert_msg(m >= 0 && m <= cap, "%s", err.msg);
+                ck_assert(done + m <= ny);
+                memcpy(got + done, tmp, sizeof(float) * m);
+                done += m;
+                i += c;
+                if (eof)
+                    break;
+            }
+            free(tmp);
+            ck_assert_int_eq(done, ny);
+            ck_assert_msg(!memcmp(got, want, sizeof(float) * ny), "%d Hz: stream differs",
+                          rates[ri]);
+        }
+        sc_resample_stream_free(st);
+        sc_resampler_free(r);
+        free(want);
+        free(got);
+    }
+    free(x);
+}
+END_TEST
+
 START_TEST(test_threads_independent)
 {
     int64_t n, m1, m2;
@@ -822,6 +873,7 @@ int main(void)
     tcase_add_test(tc, test_wav_equals_npy);
     tcase_add_test(tc, test_resample);
     tcase_add_test(tc, test_resample_kernel);
+    tcase_add_test(tc, test_resample_stream);
     tcase_add_test(tc, test_threads_independent);
     tcase_add_test(tc, test_always_pad);
     suite_add_tcase(s, tc);

@@ -42,6 +42,11 @@ if "$MEL" -f npy "$G/resample_input_44k1_stereo.wav" "$D/rs.npy" 2>"$D/err"; the
   else bad "resample fbank: $r"; fi
 else bad "resample: $(cat "$D/err")"; fi
 
+# streaming resampler (file) = same through a pipe (rewound in memory)
+if cat "$G/resample_input_44k1_stereo.wav" | "$MEL" -f npy - - >"$D/rs_pipe.npy" 2>"$D/err" &&
+   cmp -s "$D/rs_pipe.npy" "$D/rs.npy"; then ok "resample pipe identical"
+else bad "resample pipe: $(cat "$D/err")"; fi
+
 # 4. thread count does not change a bit
 "$MEL" -j 1 -f npy "$G/long_wave.wav" "$D/j1.npy" 2>/dev/null
 "$MEL" -j 2 -f npy "$G/long_wave.wav" "$D/j2.npy" 2>/dev/null

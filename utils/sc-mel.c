@@ -7,9 +7,10 @@
  * stdout) gets the `sc` mel stream (sc-stream(5)) or, with -f npy, float32
  * [1, 1024 W, 128] equal to the reference's *_fbank.npy.
  *
- * Memory: a seekable 16 kHz input is read twice (pass 1 sums the samples
- * for the global mean, pass 2 feeds one window span at a time), so memory
- * stays bounded; other inputs (pipes, other rates) are decoded whole.
+ * Memory: the input is read twice (pass 1 sums the samples for the global
+ * mean, pass 2 feeds one window span at a time) with a streaming
+ * resampler, so memory stays bounded for files; a pipe costs its encoded
+ * size (sc_audio keeps the bytes to rewind).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 #include "sc/audio.h"
 #include "sc/melstream.h"
+#include "sc/resample.h"
 #include "sc/stage_frontend.h"
 #include "tool.h"
 
@@ -35,43 +37,116 @@ static int opt_fn(sc_tool *t, int opt, const char *arg, void *user, sc_err *err)
     return sc_err_set(err, SC_EARG, "unknown option (try --help)");
 }
 
-/* Where the samples come from: the whole signal in memory, or a seekable
- * 16 kHz file read span by span. */
+/* The 16 kHz channel-0 samples, read twice: pass 1 counts and sums them
+ * for the global mean, pass 2 feeds one window span at a time.  Other
+ * rates are resampled on the fly (the streaming resampler gives the same
+ * bits as resampling the whole signal), so memory stays bounded whatever
+ * the length; a pipe is rewound in memory (sc_audio buffers its bytes). */
+#define CHUNK 65536
+
 typedef struct source {
-    sc_audio *a;          /* streaming (NULL: whole) */
-    float *wave;          /* whole signal, or the span buffer */
-    int64_t n;
-    int64_t buffered;     /* streaming: valid samples in wave, from span start */
-    int64_t next_w;       /* streaming: next window expected */
+    sc_audio *a;
+    sc_resampler *rs;         /* NULL at 16 kHz */
+    sc_resample_stream *st;
+    float *in;                /* CHUNK input samples */
+    float *out;               /* resampled, not yet consumed */
+    int64_t out_cap, out_len, out_pos;
+    int eof;
+    float *span;              /* SC_FRONTEND_SPAN samples */
+    int64_t n;                /* 16 kHz samples (after pass 1) */
+    int64_t buffered;         /* valid samples in span */
+    int64_t next_w;           /* next window expected */
 } source;
 
-/* Pass 1 over a seekable file: count and sum in order. */
-static int stream_pass1(source *s, double *sum, sc_err *err)
+static int src_open(source *s, sc_audio *a, sc_err *err)
 {
-    float *buf = malloc(sizeof(float) * 65536);
-    if (!buf)
+    s->a = a;
+    int rate = sc_audio_get_info(a)->sample_rate;
+    s->in = malloc(sizeof(float) * CHUNK);
+    s->span = malloc(sizeof(float) * SC_FRONTEND_SPAN);
+    if (!s->in || !s->span)
         return sc_err_set(err, SC_ENOMEM, "out of memory");
+    if (rate != SC_FRONTEND_RATE) {
+        s->rs = sc_resampler_new(rate, SC_FRONTEND_RATE, err);
+        if (!s->rs)
+            return sc_err_prefix(err, "%s", sc_audio_name(a));
+        s->st = sc_resample_stream_new(s->rs, err);
+        if (!s->st)
+            return err->code;
+    }
+    return SC_OK;
+}
+
+static void src_close(source *s)
+{
+    sc_audio_close(s->a);
+    sc_resample_stream_free(s->st);
+    sc_resampler_free(s->rs);
+    free(s->in);
+    free(s->out);
+    free(s->span);
+}
+
+/* Up to max 16 kHz samples; 0 at the end. */
+static int64_t src_read(source *s, float *dst, int64_t max, sc_err *err)
+{
+    if (!s->st)
+        return sc_audio_read(s->a, dst, max, err);
+    while (s->out_pos == s->out_len) {
+        if (s->eof)
+            return 0;
+        int64_t r = sc_audio_read(s->a, s->in, CHUNK, err);
+        if (r < 0)
+            return r;
+        int64_t need = sc_resample_stream_max_out(s->st, r);
+        if (need > s->out_cap) {
+            float *nb = realloc(s->out, sizeof(float) * (size_t)need);
+            if (!nb)
+                return sc_err_set(err, SC_ENOMEM, "out of memory");
+            s->out = nb;
+            s->out_cap = need;
+        }
+        s->eof = r == 0;
+        s->out_len = sc_resample_stream_push(s->st, s->in, r, s->eof, s->out, err);
+        s->out_pos = 0;
+        if (s->out_len < 0)
+            return s->out_len;
+    }
+    int64_t k = s->out_len - s->out_pos < max ? s->out_len - s->out_pos : max;
+    memcpy(dst, s->out + s->out_pos, sizeof(float) * (size_t)k);
+    s->out_pos += k;
+    return k;
+}
+
+static int src_rewind(source *s, sc_err *err)
+{
+    if (s->st)
+        sc_resample_stream_reset(s->st);
+    s->out_len = s->out_pos = 0;
+    s->eof = 0;
+    return sc_audio_rewind(s->a, err);
+}
+
+/* Pass 1: count and sum in order. */
+static int src_pass1(source *s, double *sum, sc_err *err)
+{
     double acc = 0.0;
     int64_t n = 0, r;
-    while ((r = sc_audio_read(s->a, buf, 65536, err)) > 0) {
-        acc = sc_frontend_sum(acc, buf, r);
+    while ((r = src_read(s, s->span, SC_FRONTEND_SPAN, err)) > 0) {
+        acc = sc_frontend_sum(acc, s->span, r);
         n += r;
     }
-    free(buf);
     if (r < 0)
         return (int)r;
     if (n == 0)
         return sc_err_set(err, SC_EFORMAT, "%s: no audio samples", sc_audio_name(s->a));
     s->n = n;
     *sum = acc;
-    s->wave = malloc(sizeof(float) * SC_FRONTEND_SPAN);
-    if (!s->wave)
-        return sc_err_set(err, SC_ENOMEM, "out of memory");
-    return sc_audio_rewind(s->a, err);
+    return src_rewind(s, err);
 }
 
-/* Streaming: make s->wave hold window w's span (windows in order). */
-static int stream_span(source *s, int64_t w, int64_t len, sc_err *err)
+/* Pass 2: make s->span hold window w's span (windows in order). */
+static int src_span(source *s, int64_t w, int64_t len, sc_err *err)
 {
     if (w != s->next_w)
         return sc_err_set(err, SC_EINTERNAL, "windows out of order");
@@ -82,11 +157,11 @@ static int stream_span(source *s, int64_t w, int64_t len, sc_err *err)
             have = 0;
         if (have > keep)
             have = keep;
-        memmove(s->wave, s->wave + SC_FRONTEND_WINDOW, sizeof(float) * (size_t)have);
+        memmove(s->span, s->span + SC_FRONTEND_WINDOW, sizeof(float) * (size_t)have);
         s->buffered = have;
     }
     while (s->buffered < len) {
-        int64_t r = sc_audio_read(s->a, s->wave + s->buffered, len - s->buffered, err);
+        int64_t r = src_read(s, s->span + s->buffered, len - s->buffered, err);
         if (r < 0)
             return (int)r;
         if (r == 0)
@@ -141,7 +216,9 @@ int main(int argc, char **argv)
         rc = err.code;
         goto done;
     }
-    src.a = a;
+    rc = src_open(&src, a, &err);
+    if (rc < 0)
+        goto done;
     /* The filterbank reads no weights and runs no backend op: the session
      * only insists on a model directory for the stages that read one, and
      * the frontend gets the always-present ref backend unless configured
@@ -170,19 +247,9 @@ int main(int argc, char **argv)
     const sc_audio_info *ai = sc_audio_get_info(a);
     sc_log_msg(&t.log, SC_LOG_INFO, "%s: %s, %d Hz, %d channel%s", sc_audio_name(a), ai->format,
                ai->sample_rate, ai->channels, ai->channels == 1 ? "" : "s");
-    if (ai->seekable && ai->sample_rate == SC_FRONTEND_RATE) {
-        rc = stream_pass1(&src, &sum, &err);
-        if (rc < 0)
-            goto done;
-    } else {
-        /* decode whole from the open input (a pipe cannot be opened twice) */
-        rc = sc_audio_load_from(a, SC_FRONTEND_RATE, sc_session_pool(s), &src.wave, &src.n,
-                                &err);
-        src.a = NULL;
-        if (rc < 0)
-            goto done;
-        sum = sc_frontend_sum(0.0, src.wave, src.n);
-    }
+    rc = src_pass1(&src, &sum, &err);
+    if (rc < 0)
+        goto done;
 
     int64_t m = vt->begin(st->self, src.n, sum, &err);
     if (m < 0) {
@@ -213,16 +280,10 @@ int main(int argc, char **argv)
     for (int64_t w = 0; w < m; w++) {
         int64_t off, len;
         sc_frontend_span(src.n, w, &off, &len);
-        const float *x;
-        if (src.a) {
-            rc = stream_span(&src, w, len, &err);
-            if (rc < 0)
-                goto done;
-            x = src.wave;
-        } else {
-            x = src.wave + off;
-        }
-        rc = vt->window(st->self, w, len ? x : NULL, len, win, &err);
+        rc = src_span(&src, w, len, &err);
+        if (rc < 0)
+            goto done;
+        rc = vt->window(st->self, w, len ? src.span : NULL, len, win, &err);
         if (rc < 0)
             goto done;
         rc = sc_melw_write(mw, win, &err);
@@ -236,8 +297,7 @@ int main(int argc, char **argv)
 done:
     sc_melw_abort(mw);
     free(win);
-    free(src.wave);
-    sc_audio_close(src.a);
+    src_close(&src);
     sc_session_close(s);
     if (rc < 0) {
         sc_tool_progress_end(&t);
