@@ -25,7 +25,9 @@ struct sc_audio {
     SF_INFO sfi;
     sc_audio_info info;
     char *name;
-    int fd;                   /* -1 when reading from memory */
+    int fd;                   /* opened by us (closed at the end), or -1 */
+    int rfd;                  /* the file read in place, -1 for memory */
+    off_t start;              /* its offset at open */
     unsigned char *mem;       /* whole input of a pipe */
     sf_count_t memlen, pos;
     float *ibuf;              /* CHUNK interleaved frames */
@@ -206,9 +208,12 @@ sc_audio *sc_audio_open(const char *path, sc_err *err)
         }
         ssize_t r = pread(fd, head, sizeof head, here > 0 ? here : 0);
         headlen = r > 0 ? (size_t)r : 0;
+        a->rfd = fd;
+        a->start = here > 0 ? here : 0;
         a->sf = sf_open_fd(fd, SFM_READ, &a->sfi, SF_FALSE);
         a->info.seekable = 1;
     } else {
+        a->rfd = -1;
         if (slurp(a, fd, err) < 0)
             goto fail;
         if (a->memlen == 0) {
@@ -270,6 +275,8 @@ const char *sc_audio_name(const sc_audio *a)
 int64_t sc_audio_read(sc_audio *a, float *buf, int64_t max, sc_err *err)
 {
     const int ch = a->sfi.channels;
+    if (!a->sf)
+        return sc_err_set(err, SC_EIO, "%s: input is closed after an error", a->name);
     int64_t done = 0;
     while (done < max && !a->eof) {
         int64_t want = max - done < CHUNK ? max - done : CHUNK;
@@ -303,10 +310,26 @@ int64_t sc_audio_read(sc_audio *a, float *buf, int64_t max, sc_err *err)
 
 int sc_audio_rewind(sc_audio *a, sc_err *err)
 {
-    if (!a->info.seekable && !a->mem)
-        return sc_err_set(err, SC_EUNSUPPORTED, "%s: input is not seekable", a->name);
-    if (sf_seek(a->sf, 0, SEEK_SET) != 0)
-        return sc_err_set(err, SC_EIO, "%s: cannot seek: %s", a->name, sf_strerror(a->sf));
+    if (sf_seek(a->sf, 0, SEEK_SET) != 0) {
+        /* a format libsndfile cannot seek in: open it again from the start */
+        SF_INFO si = {0};
+        sf_close(a->sf);
+        if (a->mem) {
+            a->pos = 0;
+            SF_VIRTUAL_IO vio = {vio_len, vio_seek, vio_read, vio_write, vio_tell};
+            a->sf = sf_open_virtual(&vio, SFM_READ, &si, a);
+        } else {
+            a->sf = lseek(a->rfd, a->start, SEEK_SET) == a->start
+                        ? sf_open_fd(a->rfd, SFM_READ, &si, SF_FALSE) : NULL;
+        }
+        if (!a->sf || si.channels != a->sfi.channels) {
+            if (a->sf)
+                sf_close(a->sf);
+            a->sf = NULL;
+            return sc_err_set(err, SC_EIO, "%s: cannot read the input a second time", a->name);
+        }
+        sf_command(a->sf, SFC_SET_NORM_FLOAT, NULL, SF_TRUE);
+    }
     a->got = 0;
     a->eof = 0;
     return SC_OK;

@@ -8,11 +8,11 @@
  * not down-mix; resampling before or after the channel choice is the same).
  *
  * Input sources: a path, or stdin (NULL or "-").  A regular file (also a
- * regular file on stdin) is read in place and is seekable, so a caller can
- * read it twice with bounded memory.  A pipe is read whole into memory
+ * regular file on stdin) is read in place, so a caller can read it twice
+ * (sc_audio_rewind) with bounded memory.  A pipe is read whole into memory
  * first, because libsndfile needs the stream length to parse the headers
  * (in particular the 0xFFFFFFFF sizes of a streamed WAV): memory grows
- * with the encoded input size.
+ * with the encoded input size, and rewinding is free.
  *
  * Bad input (missing or empty file, non-audio data, zero or absurd channel
  * counts or rates, a WAV data chunk longer than the file, a stream shorter
@@ -51,7 +51,7 @@ typedef struct sc_audio_info {
     int sample_rate;
     int channels;
     int64_t frames;          /* frames the header announces; -1 unknown */
-    int seekable;            /* sc_audio_rewind works */
+    int seekable;            /* a regular file, read in place */
     int sf_format;           /* libsndfile SF_FORMAT_* (major | subtype) */
     char format[48];         /* e.g. "WAV (Microsoft) 32 bit float" */
 } sc_audio_info;
@@ -66,7 +66,8 @@ const char *sc_audio_name(const sc_audio *a);      /* path or "<stdin>" */
  * end (after checking the stream was as long as announced), or a negative
  * status. */
 int64_t sc_audio_read(sc_audio *a, float *buf, int64_t max, sc_err *err);
-/* Back to the first frame (seekable inputs only; SC_EUNSUPPORTED else). */
+/* Back to the first frame.  Works for every input: a pipe was buffered
+ * whole at open and is rewound in memory. */
 int sc_audio_rewind(sc_audio *a, sc_err *err);
 void sc_audio_close(sc_audio *a);                  /* NULL-safe */
 
