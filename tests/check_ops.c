@@ -738,20 +738,24 @@ START_TEST(naive_gemm_order)
     /* The documented ref numerics: each output is the k-ordered float32
      * sum, whatever the blocking (K > 256 spans several blocks). */
     rng g = {2};
-    int M = 9, N = 19, K = 700;
-    float *A = rvec(&g, (size_t)M * K, 1), *B = rvec(&g, (size_t)K * N, 1), *C = fvec((size_t)M * N, 0);
-    ck_assert_int_eq(RV->gemm(RC, 0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N), SC_OK);
-    for (int i = 0; i < M; i++)
-        for (int j = 0; j < N; j++) {
-            volatile float acc = 0.0f;
-            for (int k = 0; k < K; k++) {
-                volatile float p = A[(size_t)i * K + k] * B[(size_t)k * N + j];
-                acc = acc + p;
-            }
-            ck_assert_msg(acc == C[(size_t)i * N + j], "gemm[%d,%d] %.9g != k-ordered %.9g", i, j,
-                          C[(size_t)i * N + j], (float)acc);
+    static const int Ms[] = {1, 2, 9};   /* the small-M path and the blocked one */
+    for (int mi = 0; mi < 3; mi++)
+        for (int tb = 0; tb < 2; tb++) {
+            int M = Ms[mi], N = 19, K = 700;
+            float *A = rvec(&g, (size_t)M * K, 1), *B = rvec(&g, (size_t)K * N, 1), *C = fvec((size_t)M * N, 0);
+            ck_assert_int_eq(RV->gemm(RC, 0, tb, M, N, K, 1.0f, A, K, B, tb ? K : N, 0.0f, C, N), SC_OK);
+            for (int i = 0; i < M; i++)
+                for (int j = 0; j < N; j++) {
+                    volatile float acc = 0.0f;
+                    for (int k = 0; k < K; k++) {
+                        volatile float p = A[(size_t)i * K + k] * (tb ? B[(size_t)j * K + k] : B[(size_t)k * N + j]);
+                        acc = acc + p;
+                    }
+                    ck_assert_msg(acc == C[(size_t)i * N + j], "gemm M%d tb%d [%d,%d] %.9g != k-ordered %.9g", M,
+                                  tb, i, j, C[(size_t)i * N + j], (float)acc);
+                }
+            free(A), free(B), free(C);
         }
-    free(A), free(B), free(C);
 }
 END_TEST
 

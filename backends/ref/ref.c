@@ -65,11 +65,19 @@ static inline void pack_b(int tb, const float *B, int ldb, int k0, int kc, int j
                 for (; j < nr; j++)
                     d[j] = s[j];
             } else {
-                for (; j < nr; j++)
-                    d[j] = B[(size_t)(j0 + p + j) * ldb + k0 + k];
+                j = nr;   /* transposed: filled row by row below */
             }
             for (; j < NR; j++)
                 d[j] = 0.0f;
+        }
+        if (tb) {
+            /* read each row of B (a column of op(B)) contiguously */
+            float *d = Bp + (size_t)p * kc;
+            for (int j = 0; j < nr; j++) {
+                const float *s = B + (size_t)(j0 + p + j) * ldb + k0;
+                for (int k = 0; k < kc; k++)
+                    d[(size_t)k * NR + j] = s[k];
+            }
         }
     }
 }
@@ -150,6 +158,65 @@ static void gemm_blocked(int ta, int tb, int M, int N, int K, float alpha, const
     }
 }
 
+/* One or two rows (matrix-vector products, e.g. an LSTM step with B = 1):
+ * packing op(B) would cost more than the product, so B is read in place,
+ * streaming its rows.  Same k-ordered float32 sums as the blocked path.
+ * (Not cloned: this is memory-bound, and the 8 independent scalar chains
+ * below run best as plain scalar code.) */
+#define SMALL_M 2
+#define SJ 4096
+
+static void gemm_small(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                       const float *B, int ldb, float beta, float *C, int ldc, float *a,
+                       float *acc)
+{
+    for (int i = 0; i < M; i++) {
+        float *c = C + (size_t)i * ldc;
+        for (int k = 0; k < K; k++)
+            a[k] = opa(ta, A, lda, i, k);
+        if (!tb) {
+            for (int j0 = 0; j0 < N; j0 += SJ) {
+                int nj = N - j0 < SJ ? N - j0 : SJ;
+                memset(acc, 0, (size_t)nj * sizeof(float));
+                for (int k = 0; k < K; k++) {
+                    const float *b = B + (size_t)k * ldb + j0;
+                    float av = a[k];
+                    for (int j = 0; j < nj; j++)
+                        acc[j] += av * b[j];
+                }
+                for (int j = 0; j < nj; j++)
+                    c[j0 + j] = beta == 0.0f ? alpha * acc[j] : alpha * acc[j] + beta * c[j0 + j];
+            }
+            continue;
+        }
+        /* op(B) columns are rows of B: 8 outputs at a time, each its own
+         * sequential sum over a contiguous row */
+        for (int j = 0; j < N; j += 8) {
+            int nq = N - j < 8 ? N - j : 8;
+            const float *b0 = B + (size_t)j * ldb;
+            const float *b1 = nq > 1 ? b0 + ldb : b0, *b2 = nq > 2 ? b0 + 2 * (size_t)ldb : b0;
+            const float *b3 = nq > 3 ? b0 + 3 * (size_t)ldb : b0, *b4 = nq > 4 ? b0 + 4 * (size_t)ldb : b0;
+            const float *b5 = nq > 5 ? b0 + 5 * (size_t)ldb : b0, *b6 = nq > 6 ? b0 + 6 * (size_t)ldb : b0;
+            const float *b7 = nq > 7 ? b0 + 7 * (size_t)ldb : b0;
+            float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+            for (int k = 0; k < K; k++) {
+                float av = a[k];
+                s0 += av * b0[k];
+                s1 += av * b1[k];
+                s2 += av * b2[k];
+                s3 += av * b3[k];
+                s4 += av * b4[k];
+                s5 += av * b5[k];
+                s6 += av * b6[k];
+                s7 += av * b7[k];
+            }
+            float s[8] = {s0, s1, s2, s3, s4, s5, s6, s7};
+            for (int q = 0; q < nq; q++)
+                c[j + q] = beta == 0.0f ? alpha * s[q] : alpha * s[q] + beta * c[j + q];
+        }
+    }
+}
+
 int sc_ref_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc)
 {
@@ -161,6 +228,14 @@ int sc_ref_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A
         for (int i = 0; i < M; i++)
             for (int j = 0; j < N; j++)
                 C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
+        return SC_OK;
+    }
+    if (M <= SMALL_M) {
+        float *tmp = malloc(((size_t)K + SJ) * sizeof(float));
+        if (!tmp)
+            return SC_ENOMEM;
+        gemm_small(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, tmp, tmp + K);
+        free(tmp);
         return SC_OK;
     }
     int kcmax = K < KC ? K : KC;
