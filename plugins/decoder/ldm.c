@@ -487,6 +487,7 @@ static int dec_declare(const sc_model_info *model, void *dctx, sc_need_fn need)
     const float *a, *b, *c;
     sched(&L, &a, &b, &c);
     ldm_unet_build(&L, &net);
+    ldm_unet_free(&net);
     return L.rc;
 }
 
@@ -497,6 +498,7 @@ static void dec_destroy(void *self)
         return;
     for (int i = 0; i < d->nallocs; i++)
         d->be->buf_free(d->bc, d->allocs[i]);
+    ldm_unet_free(&d->net);
     free(d->pe);
     free(d->hctx);
     for (int i = 0; i < 6; i++)

@@ -36,8 +36,8 @@ typedef struct ldm_st {             /* SpatialTransformer (§7.4) */
     int c, cross, slot;             /* slot: K/V cache index when cross */
     const float *ng, *nb, *l1g, *l1b, *l2g, *l2b, *l3g, *l3b;
     ldm_conv pin, pout;
-    const float *q1, *k1, *v1, *o1w, *o1b;
-    const float *q2, *k2, *v2, *o2w, *o2b;
+    const float *qkv1, *o1w, *o1b;  /* qkv: [to_q; to_k; to_v] [3c, c] */
+    const float *qkv2, *q2, *k2, *v2, *o2w, *o2b;   /* qkv2: self attn2 only */
     const float *f1w, *f1b, *f2w, *f2b;
 } ldm_st;
 
@@ -67,6 +67,8 @@ typedef struct ldm_unet {
     size_t kv_floats;               /* one context's K/V cache */
     int nrb, emb_total;
     const ldm_rb *rbs[LDM_MAXRB];
+    float *owned[64];               /* host copies the stage made (fused QKV) */
+    int nowned;
 } ldm_unet;
 
 /* Walks the architecture: in declare mode (need != NULL) names every tensor
@@ -80,8 +82,10 @@ typedef struct ldm_loader {
     int rc;
 } ldm_loader;
 
-/* Builds net (pointers stay NULL in declare mode).  Returns L->rc. */
+/* Builds net (pointers stay NULL in declare mode).  Returns L->rc; call
+ * ldm_unet_free(net) afterwards in either case. */
 int ldm_unet_build(ldm_loader *L, ldm_unet *net);
+void ldm_unet_free(ldm_unet *net);
 /* Fetch / declare one float32 tensor by full key (host pointer, or NULL). */
 const float *ldm_host_tensor(ldm_loader *L, const char *key, int ndim, const int64_t *shape);
 

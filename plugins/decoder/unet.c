@@ -17,6 +17,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "ldm.h"
 
@@ -69,6 +70,42 @@ static const float *wt(ldm_loader *L, int ndim, const int64_t *shape, const char
     return d;
 }
 
+/* [to_q; to_k; to_v] of one self-attention as one [3c, c] weight, so the
+ * three projections are a single GEMM. */
+static const float *fused_qkv(ldm_loader *L, ldm_unet *net, int c, const char *pre)
+{
+    const int64_t shape[2] = {c, c};
+    static const char *const part[3] = {"to_q", "to_k", "to_v"};
+    const float *src[3];
+    char key[256];
+    for (int i = 0; i < 3; i++) {
+        snprintf(key, sizeof key, "%s%s.%s.weight", UNET_PREFIX, pre, part[i]);
+        src[i] = ldm_host_tensor(L, key, 2, shape);
+    }
+    if (L->need || L->rc)
+        return NULL;
+    size_t n = (size_t)c * c;
+    float *f = net->nowned < 64 ? malloc(3 * n * sizeof(float)) : NULL;
+    if (!f) {
+        L->rc = L->env->host->err_set(L->err, SC_ENOMEM, "decoder: out of memory");
+        return NULL;
+    }
+    net->owned[net->nowned++] = f;
+    for (int i = 0; i < 3; i++)
+        memcpy(f + i * n, src[i], n * sizeof(float));
+    const float *d = L->env->be->weight(L->env->be_ctx, f, 3 * n);
+    if (!d)
+        L->rc = L->env->host->err_set(L->err, SC_ENOMEM, "decoder: backend cannot hold %s", pre);
+    return d;
+}
+
+void ldm_unet_free(ldm_unet *net)
+{
+    for (int i = 0; i < net->nowned; i++)
+        free(net->owned[i]);
+    net->nowned = 0;
+}
+
 #define SHAPE(...) ((const int64_t[]){__VA_ARGS__})
 #define NDIM(...) ((int)(sizeof(SHAPE(__VA_ARGS__)) / sizeof(int64_t)))
 #define W_(L, pre, suffix, ...) wt(L, NDIM(__VA_ARGS__), SHAPE(__VA_ARGS__), "%s" suffix, pre)
@@ -103,7 +140,7 @@ static void build_rb(ldm_loader *L, ldm_unet *net, ldm_rb *rb, int cin, int cout
 static void build_st(ldm_loader *L, ldm_unet *net, ldm_st *st, int c, int cross,
                      const char *pre)
 {
-    char b[200];
+    char b[200], key[240];
     snprintf(b, sizeof b, "%s.transformer_blocks.0", pre);
     int kd = cross ? net->Dc : c;
     st->c = c;
@@ -113,14 +150,18 @@ static void build_st(ldm_loader *L, ldm_unet *net, ldm_st *st, int c, int cross,
     st->nb = W_(L, pre, ".norm.bias", c);
     st->pin.w = W_(L, pre, ".proj_in.weight", c, c, 1, 1);
     st->pin.b = W_(L, pre, ".proj_in.bias", c);
-    st->q1 = W_(L, b, ".attn1.to_q.weight", c, c);
-    st->k1 = W_(L, b, ".attn1.to_k.weight", c, c);
-    st->v1 = W_(L, b, ".attn1.to_v.weight", c, c);
+    snprintf(key, sizeof key, "%s.attn1", b);
+    st->qkv1 = fused_qkv(L, net, c, key);
     st->o1w = W_(L, b, ".attn1.to_out.0.weight", c, c);
     st->o1b = W_(L, b, ".attn1.to_out.0.bias", c);
-    st->q2 = W_(L, b, ".attn2.to_q.weight", c, c);
-    st->k2 = W_(L, b, ".attn2.to_k.weight", c, kd);
-    st->v2 = W_(L, b, ".attn2.to_v.weight", c, kd);
+    if (cross) {
+        st->q2 = W_(L, b, ".attn2.to_q.weight", c, c);
+        st->k2 = W_(L, b, ".attn2.to_k.weight", c, kd);
+        st->v2 = W_(L, b, ".attn2.to_v.weight", c, kd);
+    } else {
+        snprintf(key, sizeof key, "%s.attn2", b);
+        st->qkv2 = fused_qkv(L, net, c, key);
+    }
     st->o2w = W_(L, b, ".attn2.to_out.0.weight", c, c);
     st->o2b = W_(L, b, ".attn2.to_out.0.bias", c);
     st->f1w = W_(L, b, ".ff.net.0.proj.weight", 8 * c, c);
@@ -335,8 +376,8 @@ static float *transformer(ldm_run *r, const ldm_unet *net, const ldm_st *s, cons
     size_t n = (size_t)c * L;
     float *out = al(r, n);
     size_t mark = r->off;
-    float *xn = al(r, n), *u = al(r, n), *ln = al(r, n), *q = al(r, n), *k = al(r, n);
-    float *v = al(r, n), *o = al(r, n), *t = al(r, n);
+    float *xn = al(r, n), *u = al(r, n), *ln = al(r, n), *qkv = al(r, 3 * n);
+    float *o = al(r, n), *t = al(r, n);
     float *ff = al(r, 8 * n), *g = al(r, 4 * n);
 
     RUN(r, groupnorm(BC(r), x, c, L, 32, s->ng, s->nb, ST_GN_EPS, 0, xn));
@@ -346,25 +387,24 @@ static float *transformer(ldm_run *r, const ldm_unet *net, const ldm_st *s, cons
 
     /* attn1: self-attention */
     RUN(r, layernorm(BC(r), u, L, c, s->l1g, s->l1b, LN_EPS, ln));
-    RUN(r, linear(BC(r), ln, c, L, c, s->q1, NULL, c, q, c));
-    RUN(r, linear(BC(r), ln, c, L, c, s->k1, NULL, c, k, c));
-    RUN(r, linear(BC(r), ln, c, L, c, s->v1, NULL, c, v, c));
-    RUN(r, attention(BC(r), q, c, k, c, v, c, o, c, heads, L, L, HEAD_DIM, scale));
+    RUN(r, linear(BC(r), ln, c, L, c, s->qkv1, NULL, 3 * c, qkv, 3 * c));
+    RUN(r, attention(BC(r), qkv, 3 * c, qkv + c, 3 * c, qkv + 2 * c, 3 * c, o, c, heads, L, L,
+                     HEAD_DIM, scale));
     RUN(r, linear(BC(r), o, c, L, c, s->o1w, s->o1b, c, t, c));
     RUN(r, binary(BC(r), SC_BIN_ADD, t, u, (int64_t)n, u));
 
     /* attn2: cross-attention on the cached context K/V, or a second
      * self-attention with its own weights */
     RUN(r, layernorm(BC(r), u, L, c, s->l2g, s->l2b, LN_EPS, ln));
-    RUN(r, linear(BC(r), ln, c, L, c, s->q2, NULL, c, q, c));
     if (s->cross) {
         const float *ck = kv + net->slot_off[s->slot];
         const float *cv = ck + (size_t)net->W * c;
-        RUN(r, attention(BC(r), q, c, ck, c, cv, c, o, c, heads, L, net->W, HEAD_DIM, scale));
+        RUN(r, linear(BC(r), ln, c, L, c, s->q2, NULL, c, qkv, c));
+        RUN(r, attention(BC(r), qkv, c, ck, c, cv, c, o, c, heads, L, net->W, HEAD_DIM, scale));
     } else {
-        RUN(r, linear(BC(r), ln, c, L, c, s->k2, NULL, c, k, c));
-        RUN(r, linear(BC(r), ln, c, L, c, s->v2, NULL, c, v, c));
-        RUN(r, attention(BC(r), q, c, k, c, v, c, o, c, heads, L, L, HEAD_DIM, scale));
+        RUN(r, linear(BC(r), ln, c, L, c, s->qkv2, NULL, 3 * c, qkv, 3 * c));
+        RUN(r, attention(BC(r), qkv, 3 * c, qkv + c, 3 * c, qkv + 2 * c, 3 * c, o, c, heads, L,
+                         L, HEAD_DIM, scale));
     }
     RUN(r, linear(BC(r), o, c, L, c, s->o2w, s->o2b, c, t, c));
     RUN(r, binary(BC(r), SC_BIN_ADD, t, u, (int64_t)n, u));
