@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cblas.h>
+#include <strings.h>
 #include "blas.h"
 
 /* Element-wise work is split into chunks of this many floats (64 KiB);
@@ -410,6 +410,12 @@ static int blas_create(const sc_host *host, const char *options, void **ctx, sc_
             host->err_set(err, SC_EUNSUPPORTED, "blas backend: isa=%s not available on this CPU", isa);
         return SC_EUNSUPPORTED;
     }
+    const blas_lib *lib = sc_blas_lib_load();
+    if (!lib->ok) {
+        if (host && host->err_set)
+            host->err_set(err, SC_EUNSUPPORTED, "blas backend: %s", lib->err);
+        return SC_EUNSUPPORTED;
+    }
     blas_ctx *c = calloc(1, sizeof *c);
     if (!c) {
         if (host && host->err_set)
@@ -423,10 +429,22 @@ static int blas_create(const sc_host *host, const char *options, void **ctx, sc_
         c->nthreads = 1;
     c->k = k;
     /* see blas.h: OpenBLAS never threads by itself */
-    openblas_set_num_threads(1);
-    if (host && host->log_msg)
-        host->log_msg(host->log, SC_LOG_DEBUG, "blas backend: %s kernels, %d threads, %s", k->isa,
-                      c->nthreads, openblas_get_config());
+    lib->set_num_threads(1);
+    if (host && host->log_msg) {
+        const char *core = lib->get_corename();
+        host->log_msg(host->log, SC_LOG_DEBUG, "blas backend: %s kernels, %d threads, %s%s%s", k->isa,
+                      c->nthreads, lib->get_config(), lib->forced ? ", OPENBLAS_CORETYPE chosen: " : "",
+                      lib->forced ? lib->forced : "");
+        /* an OpenBLAS older than the CPU falls back to SSE3 kernels */
+        static const char *const weak[] = {"prescott", "core2", "penryn", "dunnington", "nehalem",
+                                           "atom", "nano", "banias", "katmai", "coppermine", "northwood"};
+        for (size_t i = 0; core && i < sizeof weak / sizeof weak[0]; i++)
+            if (!strcasecmp(core, weak[i]) && (k == &sc_blas_kern_avx2 || k == &sc_blas_kern_avx512))
+                host->log_msg(host->log, SC_LOG_WARN,
+                              "blas backend: OpenBLAS uses %s kernels on a CPU with %s; GEMMs run "
+                              "several times slower (set OPENBLAS_CORETYPE=%s)", core, k->isa,
+                              k == &sc_blas_kern_avx512 ? "SkylakeX" : "Haswell");
+    }
     *ctx = c;
     return SC_OK;
 }

@@ -7,6 +7,9 @@
  * AVX-512, AVX2+FMA, or portable C.  All three tables are compiled from the
  * one template kern.inc, so they compute the same formulas.
  *
+ * OpenBLAS is dlopened at the first create() (blas_lib.c: so that a CPU
+ * newer than the library still gets AVX-512/AVX2 kernels, not SSE3 ones).
+ *
  * Threading: the program owns parallelism.  OpenBLAS is set to one thread
  * when the backend is created and is never asked to thread; every op splits
  * its work over the host pool (host->pool_for) and each worker calls
@@ -26,8 +29,32 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <cblas.h>
 #include "sc/backend.h"
 #include "sc/plugin.h"
+
+/* OpenBLAS, loaded at run time (blas_lib.c explains why). */
+typedef struct blas_lib {
+    void (*sgemm)(enum CBLAS_ORDER, enum CBLAS_TRANSPOSE, enum CBLAS_TRANSPOSE, blasint, blasint,
+                  blasint, float, const float *, blasint, const float *, blasint, float, float *,
+                  blasint);
+    void (*sgemv)(enum CBLAS_ORDER, enum CBLAS_TRANSPOSE, blasint, blasint, float, const float *,
+                  blasint, const float *, blasint, float, float *, blasint);
+    void (*set_num_threads)(int);
+    char *(*get_config)(void);
+    char *(*get_corename)(void);
+    const char *forced;   /* OPENBLAS_CORETYPE we chose, or NULL */
+    int ok;
+    char err[256];
+} blas_lib;
+
+extern blas_lib sc_blas_lib_tab;
+/* Load once; check ->ok (->err says why not). */
+const blas_lib *sc_blas_lib_load(void);
+
+/* Every call site goes through the loaded table. */
+#define cblas_sgemm (sc_blas_lib_tab.sgemm)
+#define cblas_sgemv (sc_blas_lib_tab.sgemv)
 
 typedef struct blas_kern {
     const char *isa;

@@ -7,7 +7,6 @@
  * there are enough tasks for the pool. */
 #include <stdlib.h>
 #include <string.h>
-#include <cblas.h>
 #include "blas.h"
 
 /* Largest im2col scratch per worker, in floats (8 MiB). */

@@ -2,7 +2,6 @@
  * OpenBLAS for the products, the ISA kernels for everything between. */
 #include <stdlib.h>
 #include <string.h>
-#include <cblas.h>
 #include "blas.h"
 
 /* ---- attention: tasks are (head, block of QB queries) ---- */
