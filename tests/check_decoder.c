@@ -514,6 +514,48 @@ START_TEST(test_ddim_long)
 }
 END_TEST
 
+/* Rates 50 and 25 (context 256 x 3264 and 128 x 6336): the stage builds
+ * against the synthetic manifests and one unconditional plus one guided
+ * 1-step sample run and stay finite (parity at these rates is checked
+ * outside this suite). */
+START_TEST(test_other_rates)
+{
+    static const int rates[2] = {50, 25};
+    const char *be = g_backends[g_nbackends - 1];   /* the fastest built */
+    int rate = rates[_i], K = 100 / rate;
+    sc_err err = {0};
+    sc_session *s = sct_session(rate, 16384, be);
+    sc_stage *st = sc_session_stage(s, SC_KIND_DECODER, &err);
+    ck_assert_msg(st, "rate %d: %s", rate, err.msg);
+    const sc_decoder_vt *vt = st->vt;
+    int W, Dc;
+    vt->dims(st->self, &W, &Dc);
+    ck_assert_int_eq(W, 512 / K);
+    ck_assert_int_eq(Dc, 2 * 768 * K + 192);
+    int64_t tok[2 * 20];
+    for (int i = 0; i < 20; i++) {
+        tok[2 * i] = (i * 997) % 16384;
+        tok[2 * i + 1] = (i * 131) % 8192;
+    }
+    float *ctx = malloc((size_t)W * Dc * sizeof(float)), *lat = malloc(LAT * sizeof(float));
+    ck_assert(vt->conditioning(st->self, tok, 20, ctx, &err) == SC_OK);
+    /* padding rows are -1 features followed by the positional encoding */
+    ck_assert(ctx[(size_t)20 * Dc] == -1.0f && ctx[(size_t)(W - 1) * Dc + 2 * 768 * K - 1] == -1.0f);
+    ck_assert(ctx[(size_t)2 * 768 * K + 1] == 1.0f);   /* PE[0][1] = cos 0 */
+    sc_decoder_opts o;
+    sc_decoder_opts_init(&o);
+    o.steps = 1;
+    double t0 = now();
+    ck_assert_msg(vt->sample(st->self, tok, 20, &o, lat, &err) == SC_OK, "%s", err.msg);
+    fprintf(stderr, "[%s] rate %d: 1-step guided sample %.2f s\n", be, rate, now() - t0);
+    for (int i = 0; i < LAT; i++)
+        ck_assert_msg(isfinite(lat[i]), "rate %d: latent[%d] = %g", rate, i, lat[i]);
+    free(ctx);
+    free(lat);
+    sc_session_close(s);
+}
+END_TEST
+
 /* Own noise: one step (S = 1, t = 1) twice gives the same bits, and so
  * does injecting the generator's draws as --noise. */
 START_TEST(test_determinism)
@@ -554,20 +596,28 @@ int main(void)
 {
     g_nbackends = sct_backends(g_backends, 4);
     Suite *su = suite_create("decoder");
-    TCase *tc = tcase_create("decoder");
-    tcase_set_timeout(tc, 3600);
-    tcase_add_test(tc, test_nsteps);
-    tcase_add_test(tc, test_windows);
-    tcase_add_test(tc, test_noise);
-    tcase_add_test(tc, test_declare);
-    tcase_add_test(tc, test_conditioning);
-    tcase_add_test(tc, test_bad_input);
-    tcase_add_test(tc, test_schedule);
-    tcase_add_loop_test(tc, test_unet, 0, g_nbackends);
-    tcase_add_loop_test(tc, test_ddim_short, 0, g_nbackends);
-    tcase_add_loop_test(tc, test_ddim_long, 0, g_nbackends);
-    tcase_add_loop_test(tc, test_determinism, 0, g_nbackends);
-    suite_add_tcase(su, tc);
+    /* CK_RUN_CASE=host|parity|rates runs one group */
+    TCase *th = tcase_create("host");
+    tcase_set_timeout(th, 600);
+    tcase_add_test(th, test_nsteps);
+    tcase_add_test(th, test_windows);
+    tcase_add_test(th, test_noise);
+    tcase_add_test(th, test_declare);
+    tcase_add_test(th, test_conditioning);
+    tcase_add_test(th, test_bad_input);
+    tcase_add_test(th, test_schedule);
+    suite_add_tcase(su, th);
+    TCase *tp = tcase_create("parity");
+    tcase_set_timeout(tp, 3600);
+    tcase_add_loop_test(tp, test_unet, 0, g_nbackends);
+    tcase_add_loop_test(tp, test_ddim_short, 0, g_nbackends);
+    tcase_add_loop_test(tp, test_ddim_long, 0, g_nbackends);
+    tcase_add_loop_test(tp, test_determinism, 0, g_nbackends);
+    suite_add_tcase(su, tp);
+    TCase *tr = tcase_create("rates");
+    tcase_set_timeout(tr, 1200);
+    tcase_add_loop_test(tr, test_other_rates, 0, 2);
+    suite_add_tcase(su, tr);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_ENV);
     int nf = srunner_ntests_failed(sr);
