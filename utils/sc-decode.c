@@ -11,13 +11,22 @@
 #include "sc/audio.h"
 #include "detok.h"
 
-enum { OPT_OUTDIR = 'O' };
+enum { OPT_OUTDIR = 'O', OPT_OUTPUT = 'o' };
+
+typedef struct decode_opts {
+    detok_opts d;        /* first: the detok callback gets the same pointer */
+    const char *output;  /* -o */
+} decode_opts;
 
 static int decode_opt(sc_tool *t, int opt, const char *arg, void *user, sc_err *err)
 {
-    detok_opts *o = user;
+    decode_opts *o = user;
     if (opt == OPT_OUTDIR) {
-        o->outdir = arg;
+        o->d.outdir = arg;
+        return SC_OK;
+    }
+    if (opt == OPT_OUTPUT) {
+        o->output = arg;
         return SC_OK;
     }
     return detok_parse_opt(t, opt, arg, user, err);
@@ -57,6 +66,7 @@ static const struct option *longopts(void)
         n++;
     }
     lo[n++] = (struct option){"output-dir", required_argument, 0, OPT_OUTDIR};
+    lo[n++] = (struct option){"output", required_argument, 0, OPT_OUTPUT};
     lo[n] = (struct option){0, 0, 0, 0};
     return lo;
 }
@@ -64,19 +74,21 @@ static const struct option *longopts(void)
 int main(int argc, char **argv)
 {
     sc_tool t;
-    detok_opts o = {0};
-    detok_prescan(argc, argv, &o);
+    decode_opts oo = {{0}, 0};
+    detok_opts *op = &oo.d;
+    detok_prescan(argc, argv, op);
     sc_tool_spec spec = {
         .prog = "sc-decode",
-        .synopsis = "[options] [-O DIR] TOKENS...",
+        .synopsis = "[options] [-O DIR | -o OUT] TOKENS...",
         .help = "  Decodes each token file into an audio file (DIR/NAME.wav by default),\n"
                 "  loading the model once.\n\n"
                 "  -O, --output-dir=DIR  write the outputs into DIR (default: beside\n"
-                "                        each input)\n" DETOK_HELP,
-        .shortopts = DETOK_SHORTOPTS "O:",
+                "                        each input)\n"
+                "  -o, --output=OUT      the output of a single input\n" DETOK_HELP,
+        .shortopts = DETOK_SHORTOPTS "O:o:",
         .longopts = longopts(),
         .fn = decode_opt,
-        .user = &o,
+        .user = &oo,
     };
     if (sc_tool_init(&t, &spec, argc, argv))
         return t.exit_code;
@@ -85,20 +97,24 @@ int main(int argc, char **argv)
         sc_err_set(&err, SC_EARG, "no token files given (try --help)");
         return sc_tool_fail(&t, &err);
     }
-    if (o.outdir) {
+    if (oo.output && (t.nargs > 1 || op->outdir)) {
+        sc_err_set(&err, SC_EARG, "-o takes a single input and no -O");
+        return sc_tool_fail(&t, &err);
+    }
+    if (op->outdir) {
         struct stat st;
-        if (stat(o.outdir, &st) || !S_ISDIR(st.st_mode)) {
-            sc_err_set(&err, SC_ENOTFOUND, "%s: not a directory", o.outdir);
+        if (stat(op->outdir, &st) || !S_ISDIR(st.st_mode)) {
+            sc_err_set(&err, SC_ENOTFOUND, "%s: not a directory", op->outdir);
             return sc_tool_fail(&t, &err);
         }
     }
-    if (detok_apply(&t, &o, &err))
+    if (detok_apply(&t, op, &err))
         return sc_tool_fail(&t, &err);
-    if (o.noise_path && t.nargs > 1) {
+    if (op->noise_path && t.nargs > 1) {
         sc_err_set(&err, SC_EARG, "--noise applies to one input only");
         return sc_tool_fail(&t, &err);
     }
-    detok *d = detok_new(&t, &o, &err);
+    detok *d = detok_new(&t, op, &err);
     if (!d)
         return sc_tool_fail(&t, &err);
     int status = 0;
@@ -107,7 +123,11 @@ int main(int argc, char **argv)
         sc_err e = {0};
         if (!strcmp(t.args[i], "-")) {
             sc_err_set(&e, SC_EARG, "sc-decode reads files, not stdin (use sc-detok)");
-        } else if (!out_name(&o, t.args[i], out, sizeof out, &e)) {
+        } else if (oo.output ? snprintf(out, sizeof out, "%s", oo.output) < 0
+                             : out_name(op, t.args[i], out, sizeof out, &e) != SC_OK) {
+            if (!e.code)
+                sc_err_set(&e, SC_EARG, "bad -o");
+        } else {
             if (!detok_file(d, t.args[i], out, &e) && !t.quiet && t.verbose)
                 fprintf(stderr, "sc-decode: %s -> %s\n", t.args[i], out);
         }

@@ -22,3 +22,9 @@ utils_sc_detok_SOURCES = utils/sc-detok.c utils/detok.c utils/detok.h
 utils_sc_detok_LDADD = utils/libsctool.la libsc/libsc.la
 utils_sc_decode_SOURCES = utils/sc-decode.c utils/detok.c utils/detok.h
 utils_sc_decode_LDADD = utils/libsctool.la libsc/libsc.la
+dist_man_MANS += man/sc-detok.1 man/sc-decode.1
+
+# End to end through the real tools (parity with the golden decode, pipes,
+# bad input); needs sc-mel/sc-tokenize and npycmp from other areas.
+TESTS += tests/sc-detok.sh
+EXTRA_DIST += tests/sc-detok.sh
