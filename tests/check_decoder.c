@@ -556,6 +556,60 @@ START_TEST(test_other_rates)
 }
 END_TEST
 
+static sc_session *session_opts(const char *backend, const char *options)
+{
+    sc_config cfg;
+    sc_err err = {0};
+    static sc_log log = {SC_LOG_WARN, sc_log_stderr, "test"};
+    sc_config_defaults(&cfg);
+    ck_assert_msg(sc_config_load_env(&cfg, &err) == SC_OK, "%s", err.msg);
+    cfg.synthetic = 1;
+    cfg.token_rate = 100;
+    cfg.sem_vocab = 16384;
+    cfg.threads = 2;
+    snprintf(cfg.backend, sizeof cfg.backend, "%s", backend);
+    snprintf(cfg.stage[SC_KIND_DECODER].options, sizeof cfg.stage[0].options, "%s", options);
+    sc_session *s = sc_session_open(&cfg, &log, &err);
+    ck_assert_msg(s, "session: %s", err.msg);
+    return s;
+}
+
+/* Options: share=0 (head run per pass) gives the same bits as the default
+ * shared head; an unknown option is refused by name. */
+START_TEST(test_options)
+{
+    const char *be = g_backends[g_nbackends - 1];
+    sc_err err = {0};
+    sc_tensor tok;
+    golden("short_tr100_tokens.npy", &tok, SC_I64, 168 * 2);
+    float *nz = malloc(2 * LAT * sizeof(float)), *lat[2];
+    sc_noise_draws(5, 0, 2, LAT, nz);
+    for (int k = 0; k < 2; k++) {
+        sc_session *s = session_opts(be, k ? "share=0" : "share=1");
+        sc_stage *st = sc_session_stage(s, SC_KIND_DECODER, &err);
+        ck_assert_msg(st, "%s", err.msg);
+        const sc_decoder_vt *vt = st->vt;
+        sc_decoder_opts o;
+        sc_decoder_opts_init(&o);
+        o.steps = 1;
+        o.noise = nz;
+        lat[k] = malloc(LAT * sizeof(float));
+        ck_assert_msg(vt->sample(st->self, tok.data, 168, &o, lat[k], &err) == SC_OK, "%s",
+                      err.msg);
+        sc_session_close(s);
+    }
+    ck_assert_msg(!memcmp(lat[0], lat[1], LAT * sizeof(float)), "[%s] share=0 differs", be);
+    sc_session *s = session_opts(be, "share=1, bogus=2");
+    ck_assert(!sc_session_stage(s, SC_KIND_DECODER, &err));
+    ck_assert_msg(strstr(err.msg, "bogus"), "%s", err.msg);
+    sc_session_close(s);
+    free(nz);
+    free(lat[0]);
+    free(lat[1]);
+    sc_tensor_release(&tok);
+}
+END_TEST
+
 /* Own noise: one step (S = 1, t = 1) twice gives the same bits, and so
  * does injecting the generator's draws as --noise. */
 START_TEST(test_determinism)
@@ -614,9 +668,10 @@ int main(void)
     tcase_add_loop_test(tp, test_ddim_long, 0, g_nbackends);
     tcase_add_loop_test(tp, test_determinism, 0, g_nbackends);
     suite_add_tcase(su, tp);
-    TCase *tr = tcase_create("rates");
+    TCase *tr = tcase_create("rates");   /* and options; on the fastest backend */
     tcase_set_timeout(tr, 1200);
     tcase_add_loop_test(tr, test_other_rates, 0, 2);
+    tcase_add_test(tr, test_options);
     suite_add_tcase(su, tr);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_ENV);

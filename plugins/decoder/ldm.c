@@ -506,13 +506,30 @@ static void dec_destroy(void *self)
     free(d);
 }
 
-static void parse_options(ldm *d, const char *opt)
+/* "key=value" items separated by commas or blanks; see stage_decoder.h. */
+static int parse_options(ldm *d, const char *opt, sc_err *err)
 {
-    if (!opt)
-        return;
-    const char *p = strstr(opt, "share=");
-    if (p)
-        d->share = atoi(p + 6) != 0;
+    const char *p = opt;
+    while (p && *p) {
+        while (*p == ',' || *p == ' ' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        size_t n = strcspn(p, ", \t");
+        char item[64];
+        if (n >= sizeof item)
+            n = sizeof item - 1;
+        memcpy(item, p, n);
+        item[n] = '\0';
+        p += strcspn(p, ", \t");
+        if (!strcmp(item, "share=0") || !strcmp(item, "share=1")) {
+            d->share = item[6] == '1';
+            continue;
+        }
+        return d->host->err_set(err, SC_ECONFIG,
+                                "decoder: unknown option '%s' (known: share=0|1)", item);
+    }
+    return SC_OK;
 }
 
 static int dec_create(const sc_stage_env *env, void **self, sc_err *err)
@@ -528,8 +545,11 @@ static int dec_create(const sc_stage_env *env, void **self, sc_err *err)
     d->model = *env->model;
     d->fd = env->model->fd;
     d->share = 1;
-    parse_options(d, env->options);
-    int rc;
+    int rc = parse_options(d, env->options, err);
+    if (rc) {
+        free(d);
+        return rc;
+    }
     ldm_loader L = {env->model, NULL, NULL, env, err, 0};
     sched(&L, &d->acp, &d->sqa, &d->sqb);
     if ((rc = ldm_unet_build(&L, &d->net))) {
@@ -566,27 +586,30 @@ static int dec_create(const sc_stage_env *env, void **self, sc_err *err)
         goto nomem;
     ldm_pe_table(d->W, d->pe);
 
-    /* size the activation arena by a dry run of the largest evaluation */
-    {
-        ldm_run r;
-        ldm_head hd;
-        memset(&r, 0, sizeof r);
-        r.measure = 1;
-        ldm_unet_head(&r, &d->net, NULL, NULL, &hd);
-        size_t mark = r.off;
-        ldm_unet_tail(&r, &d->net, &hd, NULL, NULL, NULL);
-        r.off = mark;
-        ldm_unet_tail(&r, &d->net, &hd, NULL, NULL, NULL);
-        d->arena_cap = r.peak;
-    }
-    if (!(d->arena = balloc(d, d->arena_cap)) || !(d->dctx = balloc(d, (size_t)d->W * d->Dc)) ||
-        !(d->kv_unc = balloc(d, d->net.kv_floats)) || !(d->kv_cnd = balloc(d, d->net.kv_floats)) ||
-        !(d->etmp = balloc(d, 64 + 3 * 256)) || !(d->embv = balloc(d, (size_t)d->net.emb_total)))
+    if (!(d->dctx = balloc(d, (size_t)d->W * d->Dc)) || !(d->kv_unc = balloc(d, d->net.kv_floats)) ||
+        !(d->kv_cnd = balloc(d, d->net.kv_floats)) || !(d->etmp = balloc(d, 64 + 3 * 256)) ||
+        !(d->embv = balloc(d, (size_t)d->net.emb_total)))
         goto nomem;
     float **lat[] = {&d->x, &d->vu, &d->vc, &d->v, &d->e, &d->x0, &d->z, &d->t1, &d->t2};
     for (size_t i = 0; i < sizeof lat / sizeof lat[0]; i++)
         if (!(*lat[i] = balloc(d, LAT)))
             goto nomem;
+    /* size the activation arena by a dry run of the largest evaluation
+     * (the shared head and two tails; nothing is computed) */
+    {
+        ldm_run r;
+        ldm_head hd;
+        memset(&r, 0, sizeof r);
+        r.measure = 1;
+        ldm_unet_head(&r, &d->net, d->x, d->embv, &hd);
+        size_t mark = r.off;
+        ldm_unet_tail(&r, &d->net, &hd, d->embv, d->kv_unc, d->vu);
+        r.off = mark;
+        ldm_unet_tail(&r, &d->net, &hd, d->embv, d->kv_cnd, d->vc);
+        d->arena_cap = r.peak;
+    }
+    if (!(d->arena = balloc(d, d->arena_cap)))
+        goto nomem;
     h->log_msg(h->log, SC_LOG_DEBUG,
                "decoder: rate %d, context %dx%d, activations %.1f MB, K/V cache 2 x %.1f MB",
                d->model.token_rate, d->W, d->Dc, d->arena_cap * 4.0 / 1e6,
