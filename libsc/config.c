@@ -311,10 +311,5 @@ int sc_config_validate(const sc_config *cfg, sc_err *err)
                           "SemantiCodec model (rates 100/50/25, vocabularies "
                           "4096/8192/16384/32768)",
                           cfg->token_rate, cfg->sem_vocab);
-    if (!cfg->synthetic && !cfg->model_dir[0])
-        return sc_err_set(err, SC_ECONFIG,
-                          "no model directory: use -m DIR, $SC_MODEL_DIR or [model] dir "
-                          "(`sc-model fetch` downloads one, `sc-model synth` makes a "
-                          "synthetic one)");
     return SC_OK;
 }

@@ -14,8 +14,17 @@
 
 #define MAX_DIRS 32
 
+/* Plugins are loaded lazily: opening the registry only lists candidate
+ * files.  Looking up (kind, name) first tries the file named by the
+ * convention KIND_NAME.so, so a tool loads just the plugins it uses (and
+ * does not start, say, OpenBLAS threads or a CUDA context for nothing);
+ * listing (count/at/problems) loads everything.  The lazy state is a cache,
+ * so the lookup functions keep their const signatures. */
 struct sc_registry {
     const sc_host *host;
+    char **cand;        /* candidate files, search order */
+    unsigned char *tried;
+    int ncand;
     sc_plugin_rec *recs;
     void **handles;
     int n, cap;
@@ -105,6 +114,50 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void load_file(sc_registry *r, int i)
+{
+    if (r->tried[i])
+        return;
+    r->tried[i] = 1;
+    const char *path = r->cand[i];
+    const sc_plugin_info *pi;
+    void *h;
+    sc_err e = {0};
+    if (sc_plugin_probe(path, r->host, &pi, &h, &e) != SC_OK) {
+        add_problem(r, e.msg);
+        return;
+    }
+    for (int k = 0; k < r->n; k++)
+        if ((int)r->recs[k].info->kind == (int)pi->kind && !strcmp(r->recs[k].info->name, pi->name)) {
+            dlclose(h);   /* an earlier directory wins */
+            return;
+        }
+    if (r->n == r->cap) {
+        int cap = r->cap ? 2 * r->cap : 16;
+        sc_plugin_rec *rec = realloc(r->recs, sizeof *rec * (size_t)cap);
+        if (rec)
+            r->recs = rec;
+        void **hs = rec ? realloc(r->handles, sizeof *hs * (size_t)cap) : NULL;
+        if (!hs) {
+            dlclose(h);
+            return;
+        }
+        r->handles = hs;
+        r->cap = cap;
+    }
+    r->recs[r->n].info = pi;
+    r->recs[r->n].path = strdup(path);
+    r->handles[r->n] = h;
+    r->n++;
+}
+
+static void load_all(const sc_registry *cr)
+{
+    sc_registry *r = (sc_registry *)cr;
+    for (int i = 0; i < r->ncand; i++)
+        load_file(r, i);
+}
+
 static void scan_dir(sc_registry *r, const char *dir)
 {
     DIR *d = opendir(dir);
@@ -126,38 +179,21 @@ static void scan_dir(sc_registry *r, const char *dir)
     }
     closedir(d);
     qsort(names, n, sizeof *names, cmp_str);  /* deterministic order */
+    char **c = realloc(r->cand, sizeof *c * (r->ncand + n));
+    unsigned char *t = c ? realloc(r->tried, r->ncand + n) : NULL;
+    if (c)
+        r->cand = c;
+    if (t)
+        r->tried = t;
     for (size_t i = 0; i < n; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        size_t len = strlen(dir) + strlen(names[i]) + 2;
+        char *path = t ? malloc(len) : NULL;
+        if (path) {
+            snprintf(path, len, "%s/%s", dir, names[i]);
+            r->cand[r->ncand] = path;
+            r->tried[r->ncand++] = 0;
+        }
         free(names[i]);
-        const sc_plugin_info *pi;
-        void *h;
-        sc_err e = {0};
-        if (sc_plugin_probe(path, r->host, &pi, &h, &e) != SC_OK) {
-            add_problem(r, e.msg);
-            continue;
-        }
-        if (sc_registry_find(r, (int)pi->kind, pi->name)) {
-            dlclose(h);   /* an earlier directory wins */
-            continue;
-        }
-        if (r->n == r->cap) {
-            int cap = r->cap ? 2 * r->cap : 16;
-            sc_plugin_rec *rec = realloc(r->recs, sizeof *rec * (size_t)cap);
-            void **hs = rec ? realloc(r->handles, sizeof *hs * (size_t)cap) : NULL;
-            if (rec)
-                r->recs = rec;
-            if (!hs) {
-                dlclose(h);
-                continue;
-            }
-            r->handles = hs;
-            r->cap = cap;
-        }
-        r->recs[r->n].info = pi;
-        r->recs[r->n].path = strdup(path);
-        r->handles[r->n] = h;
-        r->n++;
     }
     free(names);
 }
@@ -197,20 +233,34 @@ void sc_registry_close(sc_registry *r)
         free(r->problems[i]);
     for (int i = 0; i < r->ndirs; i++)
         free(r->dirs[i]);
+    for (int i = 0; i < r->ncand; i++)
+        free(r->cand[i]);
+    free(r->cand);
+    free(r->tried);
     free(r->problems);
     free(r->recs);
     free(r->handles);
     free(r);
 }
 
-int sc_registry_count(const sc_registry *r) { return r->n; }
+int sc_registry_count(const sc_registry *r)
+{
+    load_all(r);
+    return r->n;
+}
 const sc_plugin_rec *sc_registry_at(const sc_registry *r, int i)
 {
+    load_all(r);
     return i >= 0 && i < r->n ? &r->recs[i] : NULL;
 }
-int sc_registry_nproblems(const sc_registry *r) { return r->nproblems; }
+int sc_registry_nproblems(const sc_registry *r)
+{
+    load_all(r);
+    return r->nproblems;
+}
 const char *sc_registry_problem(const sc_registry *r, int i)
 {
+    load_all(r);
     return i >= 0 && i < r->nproblems ? r->problems[i] : NULL;
 }
 int sc_registry_ndirs(const sc_registry *r) { return r->ndirs; }
@@ -220,12 +270,34 @@ const char *sc_registry_dir(const sc_registry *r, int i)
 }
 const sc_host *sc_registry_host(const sc_registry *r) { return r->host; }
 
-const sc_plugin_rec *sc_registry_find(const sc_registry *r, int kind, const char *name)
+static const sc_plugin_rec *find_loaded(const sc_registry *r, int kind, const char *name)
 {
     for (int i = 0; i < r->n; i++)
         if ((int)r->recs[i].info->kind == kind && !strcmp(r->recs[i].info->name, name))
             return &r->recs[i];
     return NULL;
+}
+
+const sc_plugin_rec *sc_registry_find(const sc_registry *cr, int kind, const char *name)
+{
+    sc_registry *r = (sc_registry *)cr;
+    const sc_plugin_rec *rec = find_loaded(r, kind, name);
+    if (rec)
+        return rec;
+    char want[128];
+    snprintf(want, sizeof want, "%s_%s.so", sc_kind_name(kind), name);
+    for (int i = 0; i < r->ncand && !rec; i++) {
+        const char *base = strrchr(r->cand[i], '/');
+        if (!r->tried[i] && !strcmp(base ? base + 1 : r->cand[i], want)) {
+            load_file(r, i);
+            rec = find_loaded(r, kind, name);
+        }
+    }
+    if (!rec) {     /* a plugin file not named by the convention */
+        load_all(r);
+        rec = find_loaded(r, kind, name);
+    }
+    return rec;
 }
 
 const sc_plugin_rec *sc_registry_ref(const sc_registry *r)

@@ -62,8 +62,6 @@ sc_session *sc_session_open(const sc_config *cfg, const sc_log *log, sc_err *err
     sc_host_init(&s->host, &s->log, s->pool);
     if (!(s->reg = sc_registry_open(&s->host, NULL, err)))
         goto fail;
-    for (int i = 0; i < sc_registry_nproblems(s->reg); i++)
-        sc_log_msg(&s->log, SC_LOG_DEBUG, "skipped plugin %s", sc_registry_problem(s->reg, i));
     s->model.token_rate = cfg->token_rate;
     s->model.K = 100 / cfg->token_rate;
     s->model.fd = 768 * s->model.K;
@@ -136,6 +134,14 @@ static sc_weights *open_ckpt(sc_session *s, const char *which, sc_err *err)
     if (s->cfg.synthetic)
         return sc_synth_weights(s->cfg.synth_dir, s->cfg.token_rate, which, s->pool, err);
     char path[SC_PATH_MAX];
+    /* Checked here, not in sc_config_validate: the frontend needs no model. */
+    if (!s->cfg.model_dir[0]) {
+        sc_err_set(err, SC_ECONFIG,
+                   "no model directory: use -m DIR, $SC_MODEL_DIR or [model] dir "
+                   "(`sc-model fetch -o DIR` downloads the published model, `sc-model "
+                   "synth --rate %d -o DIR` makes a synthetic one)", s->cfg.token_rate);
+        return NULL;
+    }
     if (sc_model_ckpt_path(s->cfg.model_dir, s->cfg.token_rate, which, path, sizeof path)) {
         sc_err_set(err, SC_ERANGE, "%s: model directory path too long", s->cfg.model_dir);
         return NULL;
@@ -160,6 +166,9 @@ static int load_codebook(sc_session *s, sc_err *err)
                                &s->codebook, err);
         snprintf(path, sizeof path, "synthetic codebook");
     } else {
+        if (!s->cfg.model_dir[0])
+            return sc_err_set(err, SC_ECONFIG, "no model directory: use -m DIR, "
+                                               "$SC_MODEL_DIR or [model] dir");
         sc_model_codebook_path(s->cfg.model_dir, s->cfg.token_rate, s->cfg.sem_vocab, path,
                                sizeof path);
         rc = sc_npy_load(path, &s->codebook, err);

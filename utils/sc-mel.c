@@ -219,12 +219,8 @@ int main(int argc, char **argv)
     rc = src_open(&src, a, &err);
     if (rc < 0)
         goto done;
-    /* The filterbank reads no weights and runs no backend op: the session
-     * only insists on a model directory for the stages that read one, and
-     * the frontend gets the always-present ref backend unless configured
-     * otherwise, so that BLAS (and its threads) is never loaded here. */
-    if (!t.cfg.model_dir[0] && !t.cfg.synthetic)
-        snprintf(t.cfg.model_dir, sizeof t.cfg.model_dir, "%s", "(unused)");
+    /* The filterbank reads no weights and runs no backend op: it gets the
+     * always-present ref backend unless configured otherwise. */
     if (!t.cfg.stage[SC_KIND_FRONTEND].backend[0])
         snprintf(t.cfg.stage[SC_KIND_FRONTEND].backend,
                  sizeof t.cfg.stage[SC_KIND_FRONTEND].backend, "%s", "ref");

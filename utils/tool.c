@@ -84,7 +84,7 @@ int sc_tool_init(sc_tool *t, const sc_tool_spec *spec, int argc, char **argv)
         nextra++;
     struct option *lo = calloc(NCOMMON + nextra + 1, sizeof *lo);
     char shortopts[128];
-    snprintf(shortopts, sizeof shortopts, "+c:m:r:V:B:j:qvh%s", spec->shortopts ? spec->shortopts : "");
+    snprintf(shortopts, sizeof shortopts, "c:m:r:V:B:j:qvh%s", spec->shortopts ? spec->shortopts : "");
     override ov[64];
     int nov = 0;
     const char *config_file = NULL;

@@ -1,9 +1,10 @@
 /* sc/registry.h - finding, loading and instantiating plugins.
  *
- * sc_registry_open scans the directories of $SC_PLUGIN_PATH (colon
- * separated) and then the compiled-in plugin directory for "*.so" files,
- * dlopens each with RTLD_NOW|RTLD_LOCAL and asks its sc_plugin_entry for a
- * descriptor.  A file that fails to load, lacks the entry symbol, or was
+ * sc_registry_open lists the "*.so" files of the directories of
+ * $SC_PLUGIN_PATH (colon separated) and then the compiled-in plugin
+ * directory.  Plugins are loaded lazily (dlopen RTLD_NOW|RTLD_LOCAL, then
+ * sc_plugin_entry for the descriptor): a lookup first loads the file named
+ * KIND_NAME.so (e.g. backend_blas.so), listing loads them all.  A file that fails to load, lacks the entry symbol, or was
  * built for another ABI version is recorded (sc_registry_problem) and
  * skipped; the first plugin of a (kind, name) wins, so $SC_PLUGIN_PATH
  * overrides installed ones.  The registry owns the handles; every pointer
