@@ -19,11 +19,12 @@ tests_check_npy_LDADD = $(CHECK_LDADD_ALL)
 # Seed corpora for the fuzzers.
 EXTRA_DIST += tests/fuzz
 
-# libFuzzer targets: configure CC=clang --enable-fuzzing.  Only these
-# programs get -fsanitize=fuzzer; run e.g.
-#   ./fuzz/fuzz_ckpt -max_total_time=600 $(srcdir)/tests/fuzz/ckpt
-# libsc itself gets coverage instrumentation so the fuzzers see inside it;
-# add sanitizers with CFLAGS="-g -O1 -fsanitize=address,undefined".
+# libFuzzer targets: configure CC=clang --enable-fuzzing CFLAGS="-g -O1
+# -fsanitize=address,undefined" LDFLAGS="-fsanitize=address,undefined".
+# Only these programs link -fsanitize=fuzzer; libsc gets coverage
+# instrumentation (fuzzer-no-link) so the fuzzers see inside it.  libFuzzer
+# adds inputs to its corpus folder, so run on a copy of the seeds:
+#   cp -r $(srcdir)/tests/fuzz/ckpt corpus && ./fuzz/fuzz_ckpt -max_total_time=600 corpus
 if ENABLE_FUZZING
 libsc_libsc_la_CFLAGS += -fsanitize=fuzzer-no-link
 noinst_PROGRAMS += fuzz/fuzz_ckpt fuzz/fuzz_npy
