@@ -6,7 +6,7 @@
 
 /* ---- attention: tasks are (head, block of QB queries) ---- */
 
-#define QB 64
+#define QB 128
 
 typedef struct att_job {
     const blas_kern *k;

@@ -61,6 +61,12 @@ static inline float hmin8(__m256 v)
 #define VHSUM hsum8
 #define VHMAX hmax8
 #define VHMIN hmin8
+static inline __m256 rcp8(__m256 b)
+{
+    __m256 r = _mm256_rcp_ps(b);   /* 12 bits; one Newton step gives ~23 */
+    return _mm256_mul_ps(r, _mm256_fnmadd_ps(b, r, _mm256_set1_ps(2.0f)));
+}
+#define VRCP rcp8
 #define KTABLE sc_blas_kern_avx2
 #define KISA "avx2"
 #include "kern.inc"

@@ -38,6 +38,12 @@ typedef __mmask16 vm;
 #define VHSUM _mm512_reduce_add_ps
 #define VHMAX _mm512_reduce_max_ps
 #define VHMIN _mm512_reduce_min_ps
+static inline __m512 rcp16(__m512 b)
+{
+    __m512 r = _mm512_rcp14_ps(b);   /* 14 bits; one Newton step gives ~24 */
+    return _mm512_mul_ps(r, _mm512_fnmadd_ps(b, r, _mm512_set1_ps(2.0f)));
+}
+#define VRCP rcp16
 #define KTABLE sc_blas_kern_avx512
 #define KISA "avx512"
 #include "kern.inc"

@@ -40,6 +40,7 @@ static inline uint32_t gb_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return 
 #define VHSUM(a) (a)
 #define VHMAX(a) (a)
 #define VHMIN(a) (a)
+#define VRCP(a) (1.0f / (a))
 #define KTABLE sc_blas_kern_generic
 #define KISA "generic"
 #include "kern.inc"
