@@ -16,13 +16,38 @@ static const char *env_or_fail(const char *var)
     return v;
 }
 
+/* Paths handed out by the helpers below are owned here and freed at exit,
+ * so leak checkers (LeakSanitizer, valgrind) stay quiet in every test. */
+static char **owned;
+static size_t nowned;
+
+static void free_owned(void)
+{
+    for (size_t i = 0; i < nowned; i++)
+        free(owned[i]);
+    free(owned);
+    owned = NULL;
+    nowned = 0;
+}
+
+static char *own(char *p)
+{
+    ck_assert(p);
+    if (!nowned)
+        atexit(free_owned);
+    char **o = realloc(owned, sizeof *o * (nowned + 1));
+    ck_assert(o);
+    owned = o;
+    owned[nowned++] = p;
+    return p;
+}
+
 static char *join(const char *a, const char *b)
 {
     size_t n = strlen(a) + strlen(b) + 2;
-    char *p = malloc(n);
-    ck_assert(p);
+    char *p = own(malloc(n));
     snprintf(p, n, "%s/%s", a, b);
-    return p;   /* test processes are short-lived; leaks here are harmless */
+    return p;
 }
 
 const char *sct_ref_path(const char *rel)
