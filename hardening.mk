@@ -1,0 +1,1 @@
+# hardening.mk: filled in by the hardening area
