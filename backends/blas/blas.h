@@ -86,6 +86,9 @@ typedef struct blas_kern {
     /* s holds x.c for n codewords: overwrite with distances (mode as in
      * nearest()) and return the first index of the minimum, in *best. */
     size_t (*argmin_dist)(float *s, const float *cbn, size_t n, float xn, int mode, float *best);
+    /* Y[b ldy + r] += W[r,:] . X[b,:] for r < rows, b < nb (nb <= 8) */
+    void (*gemv_multi)(const float *W, size_t rows, size_t K, const float *X, size_t ldx, int nb,
+                       float *Y, size_t ldy);
 } blas_kern;
 
 extern const blas_kern sc_blas_kern_generic;

@@ -23,18 +23,25 @@ typedef struct conv_job {
     size_t per_worker;
 } conv_job;
 
-/* Fill d[0..n) with x row xr sampled at ix = o*stride + off, zero outside [0, W). */
-static void gather(float *d, const float *xr, int W, int n, int stride, int off)
+/* Fill d[0..n) with x row xr sampled at ix = o*stride + off, zero outside
+ * [0, W).  Plain loops, not memcpy/memset: rows are often only 2-64
+ * floats (UNet widths 16..2), where call overhead dominated im2col. */
+static inline void gather(float *restrict d, const float *restrict xr, int W, int n, int stride,
+                          int off)
 {
     if (stride == 1) {
         int lo = -off > 0 ? -off : 0, hi = W - off < n ? W - off : n;
-        if (hi <= lo) {
-            memset(d, 0, (size_t)n * sizeof(float));
-            return;
-        }
-        memset(d, 0, (size_t)lo * sizeof(float));
-        memcpy(d + lo, xr + lo + off, (size_t)(hi - lo) * sizeof(float));
-        memset(d + hi, 0, (size_t)(n - hi) * sizeof(float));
+        if (hi < lo)
+            hi = lo;
+        if (lo > n)
+            lo = hi = n;
+        for (int o = 0; o < lo; o++)
+            d[o] = 0.0f;
+        const float *s = xr + off;
+        for (int o = lo; o < hi; o++)
+            d[o] = s[o];
+        for (int o = hi; o < n; o++)
+            d[o] = 0.0f;
         return;
     }
     for (int o = 0; o < n; o++) {
@@ -65,7 +72,8 @@ static void conv_task(void *arg, int64_t b, int64_t e, int wk)
                             int iy = (r0 + oy) * j->stride - j->pad + ky * j->dil;
                             float *dr = d + (size_t)oy * j->Wo;
                             if (iy < 0 || iy >= j->H) {
-                                memset(dr, 0, (size_t)j->Wo * sizeof(float));
+                                for (int o = 0; o < j->Wo; o++)
+                                    dr[o] = 0.0f;
                                 continue;
                             }
                             gather(dr, j->x + ((size_t)ci * j->H + iy) * j->W, j->W, j->Wo,

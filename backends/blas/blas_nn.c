@@ -68,6 +68,10 @@ int sc_blas_attention(void *ctx, const float *q, int ldq, const float *k, int ld
 
 /* ---- LSTM: per step, hidden units split over the pool ---- */
 
+/* Up to this batch the recurrent product streams W_hh once per 8 sequences
+ * (gemv_multi); above it sgemm's repacking of W_hh pays for itself. */
+#define LSTM_GEMV_MAX_B 16
+
 typedef struct lstm_job {
     const blas_kern *k;
     int B, H, ldo, chunk, first;
@@ -91,12 +95,18 @@ static void lstm_task(void *arg, int64_t b, int64_t e, int w)
         if (!j->first) {
             for (int q = 0; q < 4; q++) {
                 const float *wq = j->whh + ((size_t)q * H + j0) * H;
+                float *gq = j->gates + (size_t)q * H + j0;
                 if (B == 1)
                     cblas_sgemv(CblasRowMajor, CblasNoTrans, nj, H, 1.0f, wq, H, j->hprev, 1, 1.0f,
-                                j->gates + (size_t)q * H + j0, 1);
+                                gq, 1);
+                else if (B <= LSTM_GEMV_MAX_B)
+                    /* small batch: stream the weights once, no repacking */
+                    for (int b0 = 0; b0 < B; b0 += 8)
+                        j->k->gemv_multi(wq, (size_t)nj, (size_t)H, j->hprev + (size_t)b0 * j->ldo,
+                                         (size_t)j->ldo, B - b0 < 8 ? B - b0 : 8, gq + b0 * g4, g4);
                 else
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, nj, H, 1.0f, j->hprev,
-                                j->ldo, wq, H, 1.0f, j->gates + (size_t)q * H + j0, (int)g4);
+                                j->ldo, wq, H, 1.0f, gq, (int)g4);
             }
         }
         for (int bb = 0; bb < B; bb++) {
