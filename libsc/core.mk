@@ -5,7 +5,7 @@ libsc_libsc_la_SOURCES += \
 	libsc/config.c libsc/registry.c libsc/dispatch.c libsc/host.c \
 	libsc/util.c libsc/session.c libsc/internal.h
 
-nobase_include_HEADERS += \
+scinclude_HEADERS += \
 	include/sc/sc.h include/sc/error.h include/sc/log.h include/sc/tensor.h \
 	include/sc/mmap.h include/sc/pool.h include/sc/plugin.h include/sc/backend.h \
 	include/sc/stage.h include/sc/config.h include/sc/registry.h include/sc/util.h \
