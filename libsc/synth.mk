@@ -3,7 +3,7 @@
 libsc_libsc_la_SOURCES += \
 	libsc/synth.c libsc/synth_rule.c libsc/zipwrite.c libsc/picklewrite.c \
 	libsc/synth_internal.h
-nobase_include_HEADERS += include/sc/synth.h
+scinclude_HEADERS += include/sc/synth.h
 
 # The kit's manifests and fixed tensors, installed for sc_synth_default_dir()
 # (SC_SYNTHDIR, set in Makefile.am; tests get $SC_SYNTH_DIR = this source copy).

@@ -5,7 +5,7 @@ libsc_libsc_la_SOURCES += \
 	libsc/npy.c libsc/ckpt.c libsc/weights.c libsc/zip.c libsc/zip.h \
 	libsc/pickle.c libsc/pickle.h libsc/strmap.h
 
-nobase_include_HEADERS += include/sc/npy.h include/sc/ckpt.h include/sc/weights.h
+scinclude_HEADERS += include/sc/npy.h include/sc/ckpt.h include/sc/weights.h
 
 check_PROGRAMS += tests/check_ckpt tests/check_npy
 TESTS += tests/check_ckpt tests/check_npy

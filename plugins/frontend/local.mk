@@ -1,7 +1,7 @@
 # The frontend area: audio I/O, the torchaudio resampler and the mel stream
 # (in libsc, because tools and tests share them), the Kaldi fbank plugin,
 # the sc-mel tool, its pages, tests and benchmark.
-nobase_include_HEADERS += include/sc/stage_frontend.h include/sc/audio.h \
+scinclude_HEADERS += include/sc/stage_frontend.h include/sc/audio.h \
 	include/sc/resample.h include/sc/melstream.h
 libsc_libsc_la_SOURCES += libsc/audio.c libsc/resample.c libsc/melstream.c
 
