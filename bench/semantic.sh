@@ -10,6 +10,10 @@ B="${SC_BUILDDIR:-.}/bench/bench_semantic"
 test -x "$B" || { echo "semantic.sh: $B not built" >&2; exit 1; }
 W=${BENCH_WINDOWS:-2}
 R=${BENCH_REPEATS:-3}
+# Wall times mean little on a shared machine: say how busy it was.  The CPU
+# columns (all threads of the process) are the robust measure.
+echo "semantic.sh: load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs;" \
+     "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-<autodetect>}"
 for be in ${BENCH_BACKENDS:-ref blas}; do
     if [ "$be" != ref ] && ! ls "${SC_BUILDDIR:-.}/backends/backend_$be.la" >/dev/null 2>&1; then
         echo "$be: not built, skipped"
