@@ -1,6 +1,6 @@
 # The semantic quantizer stage "audiomae": AudioMAE ViT-B, K-stacking and
 # the k-means semantic codebook search (ARCHITECTURE.md §3-§5.2).
-nobase_include_HEADERS += include/sc/stage_semantic.h
+scinclude_HEADERS += include/sc/stage_semantic.h
 
 plugin_LTLIBRARIES += plugins/semantic_audiomae.la
 plugins_semantic_audiomae_la_SOURCES = plugins/semantic/semantic.c \
