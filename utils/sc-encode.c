@@ -192,6 +192,87 @@ static int read_list(char ***files, int *nfiles, sc_err *err)
     return SC_OK;
 }
 
+/* Samples of one input: a seekable 16 kHz file is read twice (the sum for
+ * the global mean, then one window span at a time), so memory does not
+ * grow with its length; anything else is decoded whole. */
+typedef struct source {
+    sc_audio *a;           /* streaming; NULL: whole signal in wave */
+    float *wave;           /* whole signal, or the current span */
+    int64_t n, buffered, next_w;
+} source;
+
+static void src_close(source *s)
+{
+    sc_audio_close(s->a);
+    free(s->wave);
+    memset(s, 0, sizeof *s);
+}
+
+static int src_open(source *s, const char *path, sc_pool *pool, double *sum, sc_err *err)
+{
+    memset(s, 0, sizeof *s);
+    sc_audio *a = sc_audio_open(path, err);
+    if (!a)
+        return err->code;
+    const sc_audio_info *ai = sc_audio_get_info(a);
+    if (!ai->seekable || ai->sample_rate != SC_FRONTEND_RATE) {
+        int rc = sc_audio_load_from(a, SC_FRONTEND_RATE, pool, &s->wave, &s->n, err);   /* closes a */
+        if (rc < 0)
+            return rc;
+        *sum = sc_frontend_sum(0.0, s->wave, s->n);
+        return SC_OK;
+    }
+    s->a = a;
+    enum { CHUNK = 65536 };
+    if (!(s->wave = malloc(sizeof(float) * (CHUNK > SC_FRONTEND_SPAN ? CHUNK : SC_FRONTEND_SPAN))))
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    double acc = 0.0;
+    int64_t r;
+    while ((r = sc_audio_read(a, s->wave, CHUNK, err)) > 0) {
+        acc = sc_frontend_sum(acc, s->wave, r);
+        s->n += r;
+    }
+    if (r < 0)
+        return (int)r;
+    if (s->n == 0)
+        return sc_err_set(err, SC_EFORMAT, "%s: no audio samples", path);
+    *sum = acc;
+    return sc_audio_rewind(a, err);
+}
+
+/* Window w's input span (windows in order when streaming). */
+static int src_span(source *s, int64_t w, const float **x, int64_t *len, sc_err *err)
+{
+    int64_t off;
+    sc_frontend_span(s->n, w, &off, len);
+    if (!s->a) {
+        *x = *len ? s->wave + off : NULL;
+        return SC_OK;
+    }
+    if (w != s->next_w)
+        return sc_err_set(err, SC_EINTERNAL, "windows out of order");
+    if (w > 0) {
+        /* the 240 samples past a window's start + 163840 begin the next */
+        int64_t have = s->buffered - SC_FRONTEND_WINDOW;
+        have = have < 0 ? 0 : have > SC_FRONTEND_SPAN - SC_FRONTEND_WINDOW
+                                  ? SC_FRONTEND_SPAN - SC_FRONTEND_WINDOW : have;
+        memmove(s->wave, s->wave + SC_FRONTEND_WINDOW, sizeof(float) * (size_t)have);
+        s->buffered = have;
+    }
+    while (s->buffered < *len) {
+        int64_t r = sc_audio_read(s->a, s->wave + s->buffered, *len - s->buffered, err);
+        if (r < 0)
+            return (int)r;
+        if (r == 0)
+            return sc_err_set(err, SC_EIO, "%s: input shrank between passes",
+                              sc_audio_name(s->a));
+        s->buffered += r;
+    }
+    s->next_w++;
+    *x = *len ? s->wave : NULL;
+    return SC_OK;
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -234,7 +315,7 @@ int main(int argc, char **argv)
     job_ctx *jobs = NULL;
     sc_session *s = NULL;
     sc_tk *tk = NULL;
-    float *wave = NULL, *win = NULL;
+    float *win = NULL;
     if (late_options(&t, &o, &files, &nfiles, &err) != SC_OK)
         goto usage;
     given = nfiles;
@@ -301,18 +382,18 @@ int main(int argc, char **argv)
     for (int i = 0; i < nfiles; i++) {
         job_ctx *j = &jobs[i];
         sc_err e = {0};
-        int64_t n = 0;
-        free(wave);
-        wave = NULL;
-        if (sc_audio_load(j->in, SC_FRONTEND_RATE, sc_session_pool(s), &wave, &n, NULL, &e) !=
-            SC_OK) {
+        source src;
+        double sum = 0.0;
+        if (src_open(&src, j->in, sc_session_pool(s), &sum, &e) != SC_OK) {
+            src_close(&src);
             sc_tool_progress_end(&t);
             fprintf(stderr, "%s: %s\n", t.prog, e.msg);
             j->done = 1;
             j->status = e.code;
             continue;
         }
-        int64_t nwin = fvt->begin(fe->self, n, sc_frontend_sum(0.0, wave, n), &e);
+        int64_t n = src.n;
+        int64_t nwin = fvt->begin(fe->self, n, sum, &e);
         int64_t tkeep = sc_frontend_tkeep(n, rate);
         sc_tok_header th = {rate, m->sem_vocab, m->ac_vocab,
                             m->synthetic ? SC_TOKF_SYNTHETIC : 0, n, tkeep};
@@ -321,6 +402,7 @@ int main(int argc, char **argv)
             !(job = sc_tk_begin(tk, tkeep, emit, finish, j, &e))) {
             sc_tokw_abort(j->w);
             j->w = NULL;
+            src_close(&src);
             sc_tool_progress_end(&t);
             fprintf(stderr, "%s: %s: %s\n", t.prog, j->in, e.msg);
             j->done = 1;
@@ -331,7 +413,11 @@ int main(int argc, char **argv)
         }
         j->seconds = (double)n / SC_FRONTEND_RATE;
         for (int64_t w = 0; w < nwin; w++) {
-            int rc = sc_frontend_window_wave(fvt, fe->self, wave, n, w, win, &e);
+            const float *x = NULL;
+            int64_t len;
+            int rc = src_span(&src, w, &x, &len, &e);
+            if (rc == SC_OK)
+                rc = fvt->window(fe->self, w, x, len, win, &e);
             if (rc == SC_OK)
                 rc = sc_tk_push(tk, job, win, &e);
             if (rc != SC_OK) {
@@ -348,6 +434,7 @@ int main(int argc, char **argv)
         }
         if (job)
             sc_tk_end(tk, job, &e);
+        src_close(&src);
         audio_s += j->seconds;
     }
     if (sc_tk_flush(tk, &err) != SC_OK)
@@ -368,7 +455,6 @@ int main(int argc, char **argv)
             if (!status)
                 status = sc_exit_status(jobs[i].done ? jobs[i].status : SC_EINTERNAL);
         }
-    free(wave);
     free(win);
     sc_tk_free(tk);
     sc_session_close(s);
@@ -382,7 +468,6 @@ int main(int argc, char **argv)
 usage:
 fail:
     sc_tool_progress_end(&t);
-    free(wave);
     free(win);
     sc_tk_free(tk);
     sc_session_close(s);

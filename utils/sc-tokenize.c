@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "sc/melstream.h"
+#include "sc/stage_acoustic.h"
 #include "sc/stage_frontend.h"
 #include "sc/tokstream.h"
 #include "tokenize.h"
@@ -107,14 +108,19 @@ int main(int argc, char **argv)
     }
     int rate = t.cfg.token_rate;
     int64_t tkeep = mh->samples >= 0 ? sc_frontend_tkeep(mh->samples, rate) : -1;
-    if (!(s = sc_tool_session(&t, &err)) || !(tk = sc_tk_new(s, t.cfg.batch, &err)))
-        goto fail;
-    const sc_model_info *m = sc_session_model(s);
-    sc_tok_header th = {rate, m->sem_vocab, m->ac_vocab, m->synthetic ? SC_TOKF_SYNTHETIC : 0,
-                        mh->samples, tkeep};
+    sc_tok_header th = {rate, t.cfg.sem_vocab, SC_ACOUSTIC_VOCAB,
+                        t.cfg.synthetic ? SC_TOKF_SYNTHETIC : 0, mh->samples, tkeep};
     if (mh->samples < 0)
         sc_log_msg(&t.log, SC_LOG_WARN, "mel stream has no sample count: keeping every token");
-    if (!(oc.w = sc_tokw_open(out, o.fmt, &th, &err)))
+    /* A file output is created (under its temporary name) before the model
+     * loads, so an unwritable OUT fails at once; stdout gets nothing until
+     * the model is ready. */
+    int to_file = strcmp(out, "-") != 0;
+    if (to_file && !(oc.w = sc_tokw_open(out, o.fmt, &th, &err)))
+        goto fail;
+    if (!(s = sc_tool_session(&t, &err)) || !(tk = sc_tk_new(s, t.cfg.batch, &err)))
+        goto fail;
+    if (!to_file && !(oc.w = sc_tokw_open(out, o.fmt, &th, &err)))
         goto fail;
     if (!(job = sc_tk_begin(tk, tkeep, emit, finish, &oc, &err)))
         goto fail;
