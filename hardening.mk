@@ -1,1 +1,61 @@
-# hardening.mk: filled in by the hardening area
+# hardening.mk - fuzzing, fault injection, soak, datasets and listening
+# aids (issue 8).  Included from Makefile.am; appends to its lists only.
+
+# ---------------------------------------------------------------- fuzzing
+# libFuzzer targets for every input parser (the weights area has ckpt and
+# npy in libsc/weights.mk).  Build with
+#   configure CC=clang --enable-fuzzing CFLAGS="-g -O1 -fsanitize=address,undefined" \
+#             LDFLAGS="-fsanitize=address,undefined"
+# and run each on a copy of its seeds (libFuzzer adds to the folder):
+#   cp -r $(srcdir)/tests/fuzz/tokstream c && ./fuzz/fuzz_tokstream -dict=... c
+# scripts/fuzz.sh runs them all in turn.  The same sources are linked with
+# fuzz/replay.c into plain programs that replay the seeds and every saved
+# finding (tests/fuzz/regress/TARGET/) in `make check` (tests/fuzz-replay.sh).
+SC_FUZZ_SRC_COMMON = fuzz/fuzzfix.h
+EXTRA_DIST += scripts/fuzz.sh fuzz/lsan.supp fuzz/mkseeds.py
+
+if ENABLE_FUZZING
+SC_FUZZ_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer -DSC_LIBFUZZER
+noinst_PROGRAMS += fuzz/fuzz_ini fuzz/fuzz_melstream fuzz/fuzz_tokstream fuzz/fuzz_audio \
+	fuzz/fuzz_detok_front
+fuzz_fuzz_ini_SOURCES = fuzz/fuzz_ini.c $(SC_FUZZ_SRC_COMMON)
+fuzz_fuzz_ini_CFLAGS = $(SC_FUZZ_CFLAGS)
+fuzz_fuzz_ini_LDFLAGS = -fsanitize=fuzzer
+fuzz_fuzz_ini_LDADD = libsc/libsc.la
+fuzz_fuzz_melstream_SOURCES = fuzz/fuzz_melstream.c $(SC_FUZZ_SRC_COMMON)
+fuzz_fuzz_melstream_CFLAGS = $(SC_FUZZ_CFLAGS)
+fuzz_fuzz_melstream_LDFLAGS = -fsanitize=fuzzer
+fuzz_fuzz_melstream_LDADD = libsc/libsc.la $(LIBM)
+fuzz_fuzz_tokstream_SOURCES = fuzz/fuzz_tokstream.c $(SC_FUZZ_SRC_COMMON)
+fuzz_fuzz_tokstream_CFLAGS = $(SC_FUZZ_CFLAGS)
+fuzz_fuzz_tokstream_LDFLAGS = -fsanitize=fuzzer
+fuzz_fuzz_tokstream_LDADD = libsc/libsc.la
+fuzz_fuzz_audio_SOURCES = fuzz/fuzz_audio.c $(SC_FUZZ_SRC_COMMON)
+fuzz_fuzz_audio_CFLAGS = $(SC_FUZZ_CFLAGS)
+fuzz_fuzz_audio_LDFLAGS = -fsanitize=fuzzer
+fuzz_fuzz_audio_LDADD = libsc/libsc.la
+fuzz_fuzz_detok_front_SOURCES = fuzz/fuzz_detok_front.c $(SC_FUZZ_SRC_COMMON)
+fuzz_fuzz_detok_front_CFLAGS = $(SC_FUZZ_CFLAGS)
+fuzz_fuzz_detok_front_LDFLAGS = -fsanitize=fuzzer
+fuzz_fuzz_detok_front_LDADD = libsc/libsc.la
+endif
+
+SC_REPLAY = tests/replay_ini tests/replay_melstream tests/replay_tokstream tests/replay_audio \
+	tests/replay_detok_front tests/replay_npy tests/replay_ckpt
+check_PROGRAMS += $(SC_REPLAY)
+tests_replay_ini_SOURCES = fuzz/fuzz_ini.c fuzz/replay.c $(SC_FUZZ_SRC_COMMON)
+tests_replay_ini_LDADD = libsc/libsc.la
+tests_replay_melstream_SOURCES = fuzz/fuzz_melstream.c fuzz/replay.c $(SC_FUZZ_SRC_COMMON)
+tests_replay_melstream_LDADD = libsc/libsc.la $(LIBM)
+tests_replay_tokstream_SOURCES = fuzz/fuzz_tokstream.c fuzz/replay.c $(SC_FUZZ_SRC_COMMON)
+tests_replay_tokstream_LDADD = libsc/libsc.la
+tests_replay_audio_SOURCES = fuzz/fuzz_audio.c fuzz/replay.c $(SC_FUZZ_SRC_COMMON)
+tests_replay_audio_LDADD = libsc/libsc.la
+tests_replay_detok_front_SOURCES = fuzz/fuzz_detok_front.c fuzz/replay.c $(SC_FUZZ_SRC_COMMON)
+tests_replay_detok_front_LDADD = libsc/libsc.la
+tests_replay_npy_SOURCES = fuzz/fuzz_npy.c fuzz/replay.c
+tests_replay_npy_LDADD = libsc/libsc.la
+tests_replay_ckpt_SOURCES = fuzz/fuzz_ckpt.c fuzz/replay.c
+tests_replay_ckpt_LDADD = libsc/libsc.la
+TESTS += tests/fuzz-replay.sh
+EXTRA_DIST += tests/fuzz-replay.sh
