@@ -1,0 +1,28 @@
+#!/bin/sh
+# Install the built packages and run the tools from the installed paths,
+# with no build tree in sight: plugins come from the installed plugin
+# directory, the synthetic-model manifests from /usr/share/sc/synth.
+# Usage (as root): scripts/test-debs.sh DEBDIR [CLIP.wav]
+set -eu
+debs=$1
+clip=${2:-}
+apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$debs"/libsc0_*.deb "$debs"/libsc-dev_*.deb \
+    "$debs"/sc-tools_*.deb >/dev/null
+unset SC_PLUGIN_PATH SC_SYNTH_DIR SC_MODEL_DIR
+cd "$(mktemp -d)"
+fail() { echo "FAIL: $*"; exit 1; }
+sc-info | tee info.txt
+grep -q "backend *ref" info.txt || fail "ref backend not installed"
+grep -q "backend *blas" info.txt || fail "blas backend not installed"
+grep -q "NOT FOUND" info.txt && fail "a stage plugin is missing"
+[ -n "$clip" ] || { sox -q -n -r 16000 -b 16 -c 1 clip.wav synth 3 sine 200-2000; clip=clip.wav; }
+sc-mel "$clip" | sc-tokenize --synthetic -f text > tokens.txt
+n=$(grep -vc '^#' tokens.txt)
+[ "$n" -gt 0 ] || fail "no tokens"
+sc-detok --synthetic --steps 2 tokens.txt out.wav
+[ -s out.wav ] || fail "no audio"
+pkg-config --modversion libsc
+printf '#include <sc/sc.h>\nint main(void){return sc_exit_status(SC_EARG)==64?0:1;}\n' > t.c
+cc t.c $(pkg-config --cflags --libs libsc) -o t && ./t || fail "libsc-dev: cannot build against libsc"
+man -w sc-mel >/dev/null || fail "no man page"
+echo "installed packages: $n tokens, $(wc -c < out.wav) bytes of audio; 1 passed, 0 failed"
