@@ -39,7 +39,9 @@ static int check_header(const sc_mel_header *h, const char *name, sc_err *err)
         (uint64_t)h->bins * (uint64_t)h->frames * 4u > MAX_WINDOW_BYTES)
         return sc_err_set(err, SC_EFORMAT, "%s: bad window size %d frames x %d bins", name,
                           h->frames, h->bins);
-    if (h->samples < -1 || h->windows < -1)
+    /* 2^53 samples is 17 800 years at 16 kHz: anything larger is a damaged
+     * header, and sample arithmetic (sc_frontend_tkeep) must not overflow. */
+    if (h->samples < -1 || h->windows < -1 || h->samples > ((int64_t)1 << 53))
         return sc_err_set(err, SC_EFORMAT, "%s: bad sample or window count", name);
     if (h->flags)
         return sc_err_set(err, SC_EUNSUPPORTED, "%s: unknown header flags 0x%x", name,
