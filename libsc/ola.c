@@ -108,6 +108,8 @@ static int emit(sc_ola *o, const float *p, size_t n, sc_err *err)
 
 static int hold_append(sc_ola *o, const float *p, size_t n, sc_err *err)
 {
+    if (!n)
+        return SC_OK;   /* o->hold may still be NULL: no pointer arithmetic on it */
     if (o->nhold + n > o->hold_cap) {
         size_t cap = o->hold_cap ? o->hold_cap : 4096;
         while (cap < o->nhold + n)
