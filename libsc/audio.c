@@ -44,7 +44,9 @@ static sf_count_t vio_seek(sf_count_t off, int whence, void *u)
 {
     sc_audio *a = u;
     sf_count_t p = whence == SEEK_SET ? off : whence == SEEK_CUR ? a->pos + off : a->memlen + off;
-    if (p < 0 || p > a->memlen)
+    /* like lseek(2) on a file: past the end is allowed (reads there give
+     * 0 bytes), so a pipe is parsed exactly as the same bytes in a file */
+    if (p < 0)
         return -1;
     a->pos = p;
     return p;
@@ -310,7 +312,10 @@ int64_t sc_audio_read(sc_audio *a, float *buf, int64_t max, sc_err *err)
 
 int sc_audio_rewind(sc_audio *a, sc_err *err)
 {
-    if (sf_seek(a->sf, 0, SEEK_SET) != 0) {
+    /* mpg123 does not reset its synthesis state on a seek to 0, so a second
+     * pass would differ in the last bits: MPEG is always opened again. */
+    int reopen = (a->sfi.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_MPEG;
+    if (reopen || sf_seek(a->sf, 0, SEEK_SET) != 0) {
         /* a format libsndfile cannot seek in: open it again from the start */
         SF_INFO si = {0};
         sf_close(a->sf);
