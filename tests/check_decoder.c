@@ -111,7 +111,7 @@ START_TEST(test_nsteps)
     int nbad = 0;
     for (int S = 1; S <= 1000; S++) {
         int n = sc_decoder_nsteps(S, tau);
-        if (n < 0) {
+        if (n < 1) {
             nbad++;
             continue;
         }

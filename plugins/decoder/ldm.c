@@ -33,7 +33,7 @@ typedef struct ldm {
     float *hlat[6];                  /* host latent scratch (noise, traces) */
     /* backend memory */
     float *arena;
-    size_t arena_cap, head_mark;
+    size_t arena_cap;
     float *dctx, *kv_unc, *kv_cnd;
     int unc_ready;
     float *etmp, *embv;
@@ -59,9 +59,8 @@ static int cb_row(const sc_tensor *t, int64_t row, int fd, float *dst)
 {
     int nd = t->ndim;
     int64_t rs = t->stride[nd - 2], cs = t->stride[nd - 1];
-    const char *base = (const char *)t->data;
     if (t->dtype == SC_F32) {
-        const float *p = (const float *)base + row * rs;
+        const float *p = (const float *)t->data + row * rs;
         if (cs == 1)
             memcpy(dst, p, (size_t)fd * sizeof(float));
         else
@@ -70,7 +69,7 @@ static int cb_row(const sc_tensor *t, int64_t row, int fd, float *dst)
         return SC_OK;
     }
     if (t->dtype == SC_F64) {
-        const double *p = (const double *)base + row * rs;
+        const double *p = (const double *)t->data + row * rs;
         for (int j = 0; j < fd; j++)
             dst[j] = (float)p[j * cs];
         return SC_OK;

@@ -1,7 +1,7 @@
 # The decoder stage "ldm": conditioning, T-UNet, DDIM with classifier-free
 # guidance and v-prediction (ARCHITECTURE.md §5.7-§7), and the documented
 # noise generator it shares with the tools (sc/noise.h, libsc/noise.c).
-nobase_include_HEADERS += include/sc/stage_decoder.h include/sc/noise.h
+scinclude_HEADERS += include/sc/stage_decoder.h include/sc/noise.h
 libsc_libsc_la_SOURCES += libsc/noise.c
 
 plugin_LTLIBRARIES += plugins/decoder_ldm.la
