@@ -261,8 +261,10 @@ START_TEST(test_lstm)
     check_acoustic_tokens(what, tok, &g, 3);
 
     /* one window alone, with the side-by-side [Y | Es] layout the
-     * tokenizer uses: the same tokens as inside the batch */
-    if (c->rate == 100) {
+     * tokenizer uses: the same tokens as inside the batch (on one backend:
+     * blas when built, else ref) */
+    if (c->rate == 100 && (!strcmp(c->backend, "blas") || g_nlstm == 1 ||
+                           strcmp(g_lstm[1].backend, "blas"))) {
         float *u = malloc(sizeof(float) * 2 * per);
         int64_t tok1[512];
         float *a1 = malloc(sizeof(float) * per);
