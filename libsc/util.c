@@ -3,8 +3,28 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "sc/util.h"
+
+/* The process umask, read without changing it where Linux allows. */
+static mode_t current_umask(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[128];
+    unsigned m;
+    if (f) {
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "Umask: %o", &m) == 1) {
+                fclose(f);
+                return (mode_t)m;
+            }
+        fclose(f);
+    }
+    mode_t u = umask(022);
+    umask(u);
+    return u;
+}
 
 int sc_outfile_open(sc_outfile *o, const char *path, sc_err *err)
 {
@@ -15,6 +35,23 @@ int sc_outfile_open(sc_outfile *o, const char *path, sc_err *err)
         return SC_OK;
     }
     size_t n = strlen(path);
+    /* An existing FIFO or device (/dev/null, a named pipe) is written in
+     * place: renaming a temporary over it would replace the node itself
+     * (as root, /dev/null would become a regular file). */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        o->path = strdup(path);
+        if (!o->path)
+            return sc_err_set(err, SC_ENOMEM, "%s: out of memory", path);
+        o->f = fopen(path, "wb");
+        if (!o->f) {
+            int e = errno;
+            free(o->path);
+            o->path = NULL;
+            return sc_err_set(err, SC_EIO, "%s: cannot open: %s", path, strerror(e));
+        }
+        return SC_OK;   /* tmp == NULL: no rename at commit */
+    }
     o->path = strdup(path);
     o->tmp = malloc(n + 16);
     if (!o->path || !o->tmp) {
@@ -32,6 +69,8 @@ int sc_outfile_open(sc_outfile *o, const char *path, sc_err *err)
         memset(o, 0, sizeof *o);
         return sc_err_set(err, SC_EIO, "%s: cannot create: %s", path, strerror(e));
     }
+    /* mkstemp makes the file 0600; give it the mode open(2) would have */
+    (void)fchmod(fd, 0666 & ~current_umask());
     o->f = fdopen(fd, "wb");
     if (!o->f) {
         close(fd);
@@ -64,11 +103,11 @@ int sc_outfile_commit(sc_outfile *o, sc_err *err)
         e = errno;
     }
     o->f = NULL;
-    if (!bad && rename(o->tmp, o->path) != 0) {
+    if (!bad && o->tmp && rename(o->tmp, o->path) != 0) {
         bad = 1;
         e = errno;
     }
-    if (bad)
+    if (bad && o->tmp)
         unlink(o->tmp);
     int rc = bad ? sc_err_set(err, SC_EIO, "%s: write error: %s", o->path, strerror(e)) : SC_OK;
     free(o->path);
@@ -83,7 +122,8 @@ void sc_outfile_abort(sc_outfile *o)
         return;
     if (!o->is_stdout && o->f) {
         fclose(o->f);
-        unlink(o->tmp);
+        if (o->tmp)
+            unlink(o->tmp);
     } else if (o->is_stdout && o->f)
         fflush(o->f);
     free(o->path);

@@ -4,7 +4,9 @@
  * written under a temporary name in the same directory and renamed over
  * the target only by sc_outfile_commit, so a failed or interrupted run
  * never leaves a half-written file.  sc_outfile_abort (or closing without
- * commit) removes the temporary.  Write errors (including ENOSPC from
+ * commit) removes the temporary.  The file gets the mode open(2) would give
+ * (0666 less the umask).  An existing FIFO or device (/dev/null, a named
+ * pipe) is written in place instead, never replaced.  Write errors (including ENOSPC from
  * /dev/full) are reported by commit.
  */
 #ifndef SC_UTIL_H
