@@ -116,6 +116,17 @@ static int w_put(sc_tokw *w, const void *p, size_t n, sc_err *err)
     return SC_OK;
 }
 
+/* sc-stream(5): flushed after every packet, so the next filter in a pipe
+ * gets tokens at once and a full disk or a closed pipe shows up early. */
+static int w_flush(sc_tokw *w, sc_err *err)
+{
+    if (fflush(w->f) != 0) {
+        w->failed = 1;
+        return sc_err_set(err, SC_EIO, "%s: write error: %s", w->name, strerror(errno));
+    }
+    return SC_OK;
+}
+
 static size_t pack_bytes(int64_t n, int sb, int ab)
 {
     return (size_t)((n * (sb + ab) + 7) / 8);
@@ -152,7 +163,8 @@ static int sc_flush_packet(sc_tokw *w, sc_err *err)
     crc = sc_crc32(crc, q, pay);
     sc_put_le32(p + 12, crc);
     w->nbuf = 0;
-    return w_put(w, p, SCTK_PKT + pay, err);
+    int rc = w_put(w, p, SCTK_PKT + pay, err);
+    return rc < 0 ? rc : w_flush(w, err);
 }
 
 static int write_start(sc_tokw *w, sc_err *err)
@@ -174,7 +186,8 @@ static int write_start(sc_tokw *w, sc_err *err)
         hd[30] = SCTK_PACKET_PAIRS & 0xff;
         hd[31] = SCTK_PACKET_PAIRS >> 8;
         sc_put_le32(hd + 36, sc_crc32(0, hd, 36));
-        return w_put(w, hd, sizeof hd, err);
+        int rc = w_put(w, hd, sizeof hd, err);
+        return rc < 0 ? rc : w_flush(w, err);
     }
     if (w->fmt == SC_TOKFMT_TEXT) {
         char line[256];
@@ -183,7 +196,8 @@ static int write_start(sc_tokw *w, sc_err *err)
         if (w->h.samples >= 0)
             k += snprintf(line + k, sizeof line - k, " samples=%" PRId64, w->h.samples);
         k += snprintf(line + k, sizeof line - k, " flags=%u\n", (unsigned)w->h.flags);
-        return w_put(w, line, (size_t)k, err);
+        int rc = w_put(w, line, (size_t)k, err);
+        return rc < 0 ? rc : w_flush(w, err);
     }
     /* npy: with a known count the header goes out now, else at close */
     if (w->h.count >= 0) {
@@ -335,7 +349,7 @@ int sc_tokw_write(sc_tokw *w, const int64_t (*pairs)[2], int64_t n, sc_err *err)
             return rc;
         }
     }
-    return SC_OK;
+    return w->fmt == SC_TOKFMT_TEXT && n ? w_flush(w, err) : SC_OK;
 }
 
 int sc_tokw_write2(sc_tokw *w, const int64_t *sem, const int64_t *ac, int64_t n, sc_err *err)
@@ -349,7 +363,7 @@ int sc_tokw_write2(sc_tokw *w, const int64_t *sem, const int64_t *ac, int64_t n,
             return rc;
         }
     }
-    return SC_OK;
+    return w->fmt == SC_TOKFMT_TEXT && n ? w_flush(w, err) : SC_OK;
 }
 
 static int write_finish(sc_tokw *w, sc_err *err)
