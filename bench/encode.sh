@@ -15,7 +15,8 @@
 #
 # Weights: --synthetic (generated in memory, same sizes as the published
 # model) unless SC_BENCH_MODEL_DIR names a model directory.  Backend:
-# $SC_BENCH_BACKEND (default blas), 2 threads.  Rates: $SC_BENCH_RATES
+# $SC_BENCH_BACKEND (default blas), 2 threads, $SC_BENCH_BATCH windows in
+# flight (default 16).  Rates: $SC_BENCH_RATES
 # (default "100 50 25"; rate 25 needs ~7 GB of RAM).
 set -eu
 B="${SC_BINDIR:?run through make bench}"
@@ -23,7 +24,7 @@ G="${SC_REFDIR:?}/golden"
 T="${SC_SCRATCH:?}/bench-encode"
 BE="${SC_BENCH_BACKEND:-blas}"
 RATES="${SC_BENCH_RATES:-100 50 25}"
-BATCH="${SC_BENCH_BATCH:-8}"
+BATCH="${SC_BENCH_BATCH:-16}"
 CLIPS="${SC_BENCH_CLIPS:-100}"
 mkdir -p "$T"
 # OpenBLAS 0.3.21 does not recognise recent Intel server CPUs and falls back
