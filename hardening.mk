@@ -59,3 +59,11 @@ tests_replay_ckpt_SOURCES = fuzz/fuzz_ckpt.c fuzz/replay.c
 tests_replay_ckpt_LDADD = libsc/libsc.la
 TESTS += tests/fuzz-replay.sh
 EXTRA_DIST += tests/fuzz-replay.sh
+
+# ---------------------------------------------------------------- faults
+# Deterministic inputs for the shell tests (tokens, WAV), no sox needed.
+check_PROGRAMS += tests/hardgen
+tests_hardgen_SOURCES = tests/hardgen.c
+tests_hardgen_LDADD = libsc/libsc.la $(LIBM)
+TESTS += tests/faults.sh
+EXTRA_DIST += tests/faults.sh

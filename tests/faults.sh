@@ -1,0 +1,210 @@
+#!/bin/sh
+# Fault injection through the real tools (issue 8, "Faults"): a full disk
+# (/dev/full, a file-size limit), the reader of a pipe exiting early, the
+# writer of a pipe dying mid-stream, an input file truncated while it is
+# being read, and out of memory (ulimit -v).  Every case must end with a
+# one-line message naming the input or output and the problem, the
+# documented exit status (sysexits: 65 bad data, 71 out of memory, 74 I/O
+# error; 141 = SIGPIPE, the quiet death of a filter whose reader left, as
+# cat(1) does), no output file and no temporary left behind, and no hang
+# (each run is under timeout(1): 124 means it hung).
+#
+# Models are synthetic (generated in memory); the only model computations
+# are one sc-tokenize window (reader of its pipe exits early) -- everything
+# else fails before or right after the model is set up.
+set -u
+: "${SC_BINDIR:?run with make check}" "${SC_SCRATCH:?}" "${SC_BUILDDIR:?}"
+MEL=$SC_BINDIR/sc-mel
+TOK=$SC_BINDIR/sc-tokenize
+DETOK=$SC_BINDIR/sc-detok
+GEN=$SC_BUILDDIR/tests/hardgen
+D=$SC_SCRATCH/faults
+rm -rf "$D"
+mkdir -p "$D"
+BE=ref
+[ -e "$SC_BUILDDIR/backends/backend_blas.la" ] && BE=blas
+M="--synthetic -B $BE -q"
+TO="timeout 300"
+fail=0
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fail=1; }
+
+# expect NAME RC-LIST REGEX [OUTPUT...]: the last run's status ($rc) is one
+# of RC-LIST, its stderr ($D/err) is exactly one line matching REGEX (or
+# empty when REGEX is -), and none of OUTPUT nor OUTPUT.tmp.* exists.
+expect() {
+  name=$1 codes=$2 re=$3
+  shift 3
+  case " $codes " in *" $rc "*) ;; *)
+    bad "$name: exit $rc, expected one of $codes: $(head -c 300 "$D/err")"; return ;; esac
+  lines=$(wc -l <"$D/err")
+  if [ "$re" = - ]; then
+    [ "$lines" -eq 0 ] || { bad "$name: unexpected message: $(head -c 300 "$D/err")"; return; }
+  elif [ "$lines" -ne 1 ] || ! grep -Eq "$re" "$D/err"; then
+    bad "$name: expected one line matching '$re', got $lines: $(head -c 300 "$D/err")"; return
+  fi
+  for o in "$@"; do
+    for f in "$o" "$o".tmp.*; do
+      [ -e "$f" ] && { bad "$name: $f left behind"; return; }
+    done
+  done
+  if [ -s "$D/err" ]; then ok "$name (exit $rc: $(cat "$D/err"))"; else ok "$name (exit $rc)"; fi
+}
+
+# run CMD...: run under timeout, stderr to $D/err, status to $rc.
+run() { rc=0; $TO "$@" 2>"$D/err" || rc=$?; }
+
+# Inputs: 3 s and 30 s of audio (1 and 3 mel windows), tokens made without
+# the model (3 windows at rate 100).
+"$GEN" wav -n 0.05 3 "$D/a3.wav" && "$GEN" wav -n 0.05 30 "$D/a30.wav" &&
+  "$MEL" -q "$D/a3.wav" "$D/a3.mel" && "$MEL" -q "$D/a30.wav" "$D/a30.mel" &&
+  "$GEN" tok -s 240000 1500 "$D/t1500.tok" && "$GEN" tok -f text 1500 "$D/t1500.txt" ||
+  { echo "FAIL: cannot make the inputs"; exit 1; }
+melsize=$(wc -c <"$D/a30.mel")
+
+# ---- 1. a full disk
+run sh -c "exec \"$MEL\" -q \"$D/a3.wav\" >/dev/full"
+expect "sc-mel to /dev/full" 74 '^sc-mel: <stdout>: write error: No space left on device$'
+run sh -c "exec \"$TOK\" $M \"$D/a3.mel\" >/dev/full"
+expect "sc-tokenize to /dev/full" 74 '^sc-tokenize: <stdout>: write error: No space left on device$'
+run sh -c "exec \"$DETOK\" $M --steps 2 \"$D/t1500.tok\" >/dev/full"
+expect "sc-detok to /dev/full" 74 '^sc-detok: <stdout>: write error: No space left on device$'
+# A file output that cannot grow (RLIMIT_FSIZE, SIGXFSZ ignored: EFBIG):
+# the error names the file and nothing is left under its name.
+run sh -c "trap '' XFSZ; ulimit -f 200; exec \"$MEL\" -q \"$D/a30.wav\" \"$D/big.mel\""
+expect "sc-mel to a file that cannot grow" 74 "^sc-mel: $D/big.mel: write error: File too large\$" \
+  "$D/big.mel"
+# A device given as OUT is written in place, never replaced.
+run "$MEL" -q "$D/a3.wav" /dev/null
+expect "sc-mel OUT=/dev/null" 0 -
+[ -c /dev/null ] || bad "/dev/null is no longer a character device"
+
+# ---- 2. the reader of the output exits early
+# Default SIGPIPE: the writer dies quietly (141); SIGPIPE ignored (as some
+# parents leave it): one line, EX_IOERR.
+piped() {  # CMD... | head -c 10; the command's status in $rc
+  rc=0
+  { $TO "$@" 2>"$D/err"; echo $? >"$D/rc"; } | head -c 10 >/dev/null
+  rc=$(cat "$D/rc")
+}
+piped "$MEL" -q "$D/a30.wav"
+expect "sc-mel | head -c 10" 141 -
+piped sh -c "trap '' PIPE; exec \"$MEL\" -q \"$D/a30.wav\""
+expect "sc-mel | head -c 10, SIGPIPE ignored" 74 '^sc-mel: <stdout>: write error: Broken pipe$'
+piped "$TOK" $M "$D/a3.mel"
+expect "sc-tokenize | head -c 10" 141 -
+# sc-detok writes its WAV header before decoding: a reader that is gone
+# already is seen at once (no window is decoded).
+gone() {  # CMD... | true
+  rc=0
+  { $TO "$@" 2>"$D/err"; echo $? >"$D/rc"; } | true
+  rc=$(cat "$D/rc")
+}
+gone "$DETOK" $M --steps 2 "$D/t1500.tok"
+expect "sc-detok | (reader gone)" 141 -
+gone sh -c "trap '' PIPE; exec \"$DETOK\" $M --steps 2 \"$D/t1500.tok\""
+expect "sc-detok | (reader gone), SIGPIPE ignored" 74 '^sc-detok: <stdout>: write error: Broken pipe$'
+
+# ---- 3. the writer of the input pipe dies mid-stream
+# A mel stream cut inside window 2 (its writer exited, or was killed).
+cut=$((64 + 24 + 524288 + 24 + 1000))
+rc=0; head -c $cut "$D/a30.mel" | $TO "$TOK" $M - "$D/o1.tok" 2>"$D/err" || rc=$?
+expect "truncated mel stream into sc-tokenize" 65 \
+  '^sc-tokenize: <stdin>: truncated mel stream: partial window after 1 window$' "$D/o1.tok"
+rc=0
+( sh -c "head -c $cut \"$D/a30.mel\"; kill -9 \$\$"; : ) 2>/dev/null | $TO "$TOK" $M - "$D/o2.tok" 2>"$D/err" || rc=$?
+expect "mel writer killed (SIGKILL) mid-stream" 65 '^sc-tokenize: <stdin>: truncated mel stream' \
+  "$D/o2.tok"
+rc=0; head -c 64 "$D/a30.mel" | $TO "$TOK" $M - "$D/o3.tok" 2>"$D/err" || rc=$?
+expect "mel stream cut after its header" 65 \
+  '^sc-tokenize: <stdin>: truncated mel stream: end packet missing after 0 windows$' "$D/o3.tok"
+# Tokens cut inside the first window's worth, so the error comes before
+# any decoding: binary (any cut is detected) and text (cut inside a line).
+rc=0; head -c 1000 "$D/t1500.tok" | $TO "$DETOK" $M --steps 2 - "$D/o4.wav" 2>"$D/err" || rc=$?
+expect "truncated token stream into sc-detok" 65 '^sc-detok: <stdin>: truncated packet at pair 0$' \
+  "$D/o4.wav"
+rc=0
+( sh -c "head -c 3003 \"$D/t1500.txt\"; kill -9 \$\$"; : ) 2>/dev/null |
+  $TO "$DETOK" $M --steps 2 - "$D/o5.wav" 2>"$D/err" || rc=$?
+expect "text tokens, writer killed inside a line" 65 \
+  '^sc-detok: <stdin>:[0-9]+: truncated line \(no newline\)$' "$D/o5.wav"
+
+# ---- 4. an input file truncated while it is read
+# The tool is stopped once it has the file open and has read past POS, the
+# file is cut to SIZE, and the tool continues.  Sets $rc, or
+# rc=missed when the tool had finished before it could be caught.
+truncate_while_reading() {  # FILE SIZE POS CMD...
+  file=$1 size=$2 pos=$3
+  shift 3
+  rc=0
+  rm -f "$D/pid"
+  $TO sh -c 'echo $$ >"$0"; exec "$@"' "$D/pid" "$@" 2>"$D/err" &
+  bg=$!
+  n=0 caught=0
+  while [ $n -lt 3000 ] && kill -0 $bg 2>/dev/null; do
+    pid=$(cat "$D/pid" 2>/dev/null)
+    for fd in /proc/${pid:-none}/fd/*; do
+      [ "$(readlink "$fd" 2>/dev/null)" = "$file" ] || continue
+      p=$(sed -n 's/^pos:[[:space:]]*//p' "/proc/$pid/fdinfo/${fd##*/}" 2>/dev/null)
+      if [ -n "$p" ] && [ "$p" -ge "$pos" ]; then
+        kill -STOP "$pid" && truncate -s "$size" "$file" && kill -CONT "$pid" && caught=1
+        break 2
+      fi
+    done
+    n=$((n + 1))
+    sleep 0.01
+  done
+  wait $bg || rc=$?
+  [ $caught = 1 ] || rc=missed
+}
+# sc-tokenize reads the mel header, sets up the model (seconds), then the
+# windows: it is caught while the model is set up.
+cp "$D/a30.mel" "$D/cut.mel"
+truncate_while_reading "$D/cut.mel" $((melsize / 2)) 64 "$TOK" $M "$D/cut.mel" "$D/o6.tok"
+expect "mel file truncated while sc-tokenize reads it" 65 \
+  "^sc-tokenize: $D/cut.mel: truncated mel stream: partial window after 1 window\$" "$D/o6.tok"
+# sc-mel reads audio in two passes (about a second for 30 minutes); the
+# file is cut during either.  Tried again if sc-mel was too quick.
+for try in 1 2 3; do
+  "$GEN" wav -t s16 -n 0.1 1800 "$D/long.wav" || bad "cannot make long.wav"
+  truncate_while_reading "$D/long.wav" 4000000 65536 "$MEL" -q "$D/long.wav" "$D/o7.mel"
+  [ "$rc" = missed ] || break
+  rm -f "$D/o7.mel"
+done
+expect "audio file truncated while sc-mel reads it" "65 74" \
+  "^sc-mel: $D/long.wav: .*(truncated|shrank)" "$D/o7.mel"
+rm -f "$D/long.wav"
+
+# ---- 5. out of memory on a large allocation
+# sc-mel buffers a pipe whole: give it more than its address space allows.
+# The limit is the smallest that runs sc-mel at all on a short file.
+lim=
+for l in 40000 60000 100000 200000; do
+  if (ulimit -v $l && "$MEL" -q "$D/a3.wav" /dev/null) 2>/dev/null; then lim=$l; break; fi
+done
+if [ -n "$lim" ]; then
+  secs=$((lim * 1024 / 64000 + 20))
+  rc=0
+  "$GEN" wav -n 0.1 $secs - | (ulimit -v $lim; exec $TO "$MEL" -q - "$D/o8.mel") 2>"$D/err" || rc=$?
+  expect "sc-mel: pipe larger than memory (ulimit -v $lim)" 71 \
+    '^sc-mel: <stdin>: out of memory buffering [0-9]+ bytes$' "$D/o8.mel"
+else
+  bad "sc-mel does not run under ulimit -v 200000"
+fi
+# The models need hundreds of MB: each tool must say so and exit 71.
+# (The synthetic loader reports every tensor it could not allocate; only
+# the first line is checked.)
+for t in tokenize detok; do
+  rc=0
+  if [ $t = tokenize ]; then
+    (ulimit -v 400000; exec $TO "$TOK" $M "$D/a3.mel" "$D/o9.tok") 2>"$D/err" || rc=$?
+    out=$D/o9.tok
+  else
+    (ulimit -v 400000; exec $TO "$DETOK" $M --steps 2 "$D/t1500.tok" "$D/o9.wav") 2>"$D/err" || rc=$?
+    out=$D/o9.wav
+  fi
+  head -n 1 "$D/err" >"$D/err1" && mv "$D/err1" "$D/err"
+  expect "sc-$t models under ulimit -v 400000" 71 'cannot allocate [0-9]+ bytes' "$out"
+done
+
+exit $fail

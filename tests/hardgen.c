@@ -1,0 +1,172 @@
+/* tests/hardgen.c - deterministic inputs for the hardening shell tests
+ * (faults.sh, compare.sh, dataset.sh, scripts/soak.sh), so they need
+ * neither the encoder nor sox.
+ *
+ *   hardgen tok [-f sc|text|npy] [-r RATE] [-V VOCAB] [-s SAMPLES] [-S SEED] N OUT
+ *     N pseudo-random token pairs (xorshift from SEED, default 1): semantic
+ *     in [0, VOCAB), acoustic in [0, 8192); the header says synthetic.
+ *   hardgen wav [-r RATE] [-c CHANNELS] [-t s16|s24|f32] [-a AMP] [-f FREQ]
+ *               [-b AMP2] [-g FREQ2] [-n NOISE] [-S SEED] [-d DELAY] SECONDS OUT
+ *     A WAV file of AMP sin(2 pi FREQ t) + AMP2 sin(2 pi FREQ2 t) + NOISE u
+ *     with u uniform in [-1, 1) (xorshift from SEED), every channel alike,
+ *     optionally preceded by DELAY samples of silence.  Defaults: 16000 Hz,
+ *     1 channel, f32, AMP 0.5, FREQ 440, no second tone, no noise.  Written
+ *     in chunks, so an hour costs no memory.
+ * OUT "-" is stdout.  Exit 0, 64 on a usage error, 74 when writing fails.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "sc/audio.h"
+#include "sc/tokstream.h"
+
+static int usage(void)
+{
+    fprintf(stderr,
+            "usage: hardgen tok [-f sc|text|npy] [-r RATE] [-V VOCAB] [-s SAMPLES] [-S SEED] N OUT\n"
+            "       hardgen wav [-r RATE] [-c CH] [-t s16|s24|f32] [-a AMP] [-f FREQ] [-b AMP2]\n"
+            "                   [-g FREQ2] [-n NOISE] [-S SEED] [-d DELAY] SECONDS OUT\n");
+    return 64;
+}
+
+static unsigned long long xs(unsigned long long *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static int fail(const sc_err *err)
+{
+    fprintf(stderr, "hardgen: %s\n", err->msg);
+    return 74;
+}
+
+static int gen_tok(int argc, char **argv)
+{
+    int fmt = SC_TOKFMT_SC, rate = 100, vocab = 16384, c;
+    long long samples = -1;
+    unsigned long long x = 1;
+    while ((c = getopt(argc, argv, "f:r:V:s:S:")) != -1) {
+        switch (c) {
+        case 'f':
+            if (sc_tokfmt_parse(optarg, &fmt))
+                return usage();
+            break;
+        case 'r': rate = atoi(optarg); break;
+        case 'V': vocab = atoi(optarg); break;
+        case 's': samples = atoll(optarg); break;
+        case 'S': x = strtoull(optarg, NULL, 0); break;
+        default: return usage();
+        }
+    }
+    if (argc - optind != 2 || vocab < 2)
+        return usage();
+    long long n = atoll(argv[optind]);
+    if (n < 0)
+        return usage();
+    if (!x)
+        x = 1;
+    sc_tok_header h = {rate, vocab, 8192, SC_TOKF_SYNTHETIC, samples, n};
+    sc_err err = {0};
+    sc_tokw *w = sc_tokw_open(argv[optind + 1], fmt, &h, &err);
+    if (!w)
+        return fail(&err);
+    static int64_t p[256][2];
+    for (long long i = 0; i < n;) {
+        int k = 0;
+        for (; k < 256 && i < n; k++, i++) {
+            unsigned long long v = xs(&x);
+            p[k][0] = (int64_t)(v % (unsigned)vocab);
+            p[k][1] = (int64_t)((v >> 32) % 8192u);
+        }
+        if (sc_tokw_write(w, (const int64_t(*)[2])p, k, &err) < 0) {
+            sc_tokw_abort(w);
+            return fail(&err);
+        }
+    }
+    return sc_tokw_close(w, &err) < 0 ? fail(&err) : 0;
+}
+
+static int gen_wav(int argc, char **argv)
+{
+    sc_audio_spec spec = {SC_AUDIO_WAV, SC_SAMPLE_FLOAT, 16000, 1};
+    double amp = 0.5, freq = 440, amp2 = 0, freq2 = 0, noise = 0;
+    long long delay = 0;
+    unsigned long long x = 1;
+    int c;
+    while ((c = getopt(argc, argv, "r:c:t:a:f:b:g:n:S:d:")) != -1) {
+        switch (c) {
+        case 'r': spec.sample_rate = atoi(optarg); break;
+        case 'c': spec.channels = atoi(optarg); break;
+        case 't':
+            if (sc_audio_sample_parse(optarg, &spec.sample))
+                return usage();
+            break;
+        case 'a': amp = atof(optarg); break;
+        case 'f': freq = atof(optarg); break;
+        case 'b': amp2 = atof(optarg); break;
+        case 'g': freq2 = atof(optarg); break;
+        case 'n': noise = atof(optarg); break;
+        case 'S': x = strtoull(optarg, NULL, 0); break;
+        case 'd': delay = atoll(optarg); break;
+        default: return usage();
+        }
+    }
+    if (argc - optind != 2 || spec.sample_rate < 1 || spec.channels < 1 || spec.channels > 64 ||
+        delay < 0)
+        return usage();
+    if (!x)
+        x = 1;
+    long long n = llround(atof(argv[optind]) * spec.sample_rate);
+    sc_err err = {0};
+    sc_audio_writer *w = sc_audio_writer_open(argv[optind + 1], &spec, &err);
+    if (!w)
+        return fail(&err);
+    enum { CH = 4096 };
+    float *buf = malloc(sizeof(float) * CH * (size_t)spec.channels);
+    if (!buf) {
+        sc_audio_writer_abort(w);
+        fprintf(stderr, "hardgen: out of memory\n");
+        return 71;
+    }
+    const double tau = 2 * M_PI / spec.sample_rate;
+    for (long long i = 0; i < delay + n;) {
+        int k = 0;
+        for (; k < CH && i < delay + n; k++, i++) {
+            double v = 0;
+            if (i >= delay) {
+                long long t = i - delay;
+                /* the phase reduced exactly: t * f mod rate, for integer f */
+                double ph1 = fmod((double)t * freq, (double)spec.sample_rate);
+                double ph2 = fmod((double)t * freq2, (double)spec.sample_rate);
+                v = amp * sin(tau * ph1) + amp2 * sin(tau * ph2);
+                if (noise != 0)
+                    v += noise * ((double)(xs(&x) >> 11) * 0x1p-52 - 1.0);
+            }
+            for (int ch = 0; ch < spec.channels; ch++)
+                buf[(size_t)k * spec.channels + ch] = (float)v;
+        }
+        if (sc_audio_writer_write(w, buf, k, &err) < 0) {
+            free(buf);
+            sc_audio_writer_abort(w);
+            return fail(&err);
+        }
+    }
+    free(buf);
+    return sc_audio_writer_close(w, &err) < 0 ? fail(&err) : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage();
+    if (!strcmp(argv[1], "tok"))
+        return gen_tok(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "wav"))
+        return gen_wav(argc - 1, argv + 1);
+    return usage();
+}
