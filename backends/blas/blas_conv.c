@@ -213,7 +213,7 @@ int sc_blas_conv1d(void *ctx, const float *x, int Cin, int L, const float *w, co
 typedef struct convt_job {
     const float *x, *w, *b;
     float *y;
-    int Cin, L, Cout, k, stride, pad, Lo, cchunk;
+    int Cin, L, Cout, k, stride, pad, Lo, cchunk, lb;
     float *scratch;
     size_t per_worker;
 } convt_job;
@@ -233,9 +233,7 @@ static void convt_task(void *arg, int64_t b, int64_t e, int wk)
                 yr[o] = v;
         }
         int M = nc * k;
-        int lb = (int)(j->per_worker / (size_t)M);
-        if (lb > j->L)
-            lb = j->L;
+        int lb = j->lb;
         for (int t0 = 0; t0 < j->L; t0 += lb) {
             int n = j->L - t0 < lb ? j->L - t0 : lb;
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, n, j->Cin, 1.0f,
@@ -268,8 +266,12 @@ int sc_blas_conv_transpose1d(void *ctx, const float *x, int Cin, int L, const fl
     int nt = c->nthreads, parts = nt > 1 && Cout >= 4 * nt ? nt : 1;
     convt_job j = {.x = x, .w = w, .b = b, .y = y, .Cin = Cin, .L = L, .Cout = Cout, .k = k,
                    .stride = stride, .pad = pad, .Lo = Lo, .cchunk = (Cout + parts - 1) / parts};
-    size_t M = (size_t)j.cchunk * k;
-    j.per_worker = M * (size_t)L < COL_MAX ? M * (size_t)L : (COL_MAX / M ? COL_MAX / M : 1) * M;
+    /* The input blocks (lb positions) set the order in which the k taps
+     * add into an output sample, so they must not depend on the channel
+     * split (i.e. on the thread count): size them for all Cout channels. */
+    size_t Mall = (size_t)Cout * k;
+    j.lb = COL_MAX / Mall > (size_t)L ? L : COL_MAX / Mall ? (int)(COL_MAX / Mall) : 1;
+    j.per_worker = (size_t)j.cchunk * k * (size_t)j.lb;
     j.scratch = malloc(j.per_worker * (size_t)parts * sizeof(float));
     if (!j.scratch)
         return SC_ENOMEM;
