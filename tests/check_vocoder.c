@@ -448,6 +448,72 @@ START_TEST(test_long)
 }
 END_TEST
 
+/* The same bits with 1 and 2 threads (the decode must not depend on the
+ * thread count): a small latent (32 rows) and 64 mel frames. */
+static sc_session *session_threads(const char *backend, int threads)
+{
+    sc_config cfg;
+    sc_err err = {0};
+    sc_config_defaults(&cfg);
+    ck_assert_msg(sc_config_load_env(&cfg, &err) == SC_OK, "%s", err.msg);
+    cfg.synthetic = 1;
+    cfg.token_rate = 100;
+    cfg.sem_vocab = 16384;
+    cfg.threads = threads;
+    snprintf(cfg.backend, sizeof cfg.backend, "%s", backend);
+    static sc_log log = {SC_LOG_ERROR, sc_log_stderr, "test"};
+    sc_session *s = sc_session_open(&cfg, &log, &err);
+    ck_assert_msg(s, "session: %s", err.msg);
+    return s;
+}
+
+START_TEST(test_threads)
+{
+    const char *be = BE[_i];
+    enum { ZH = 32, FR = 64 };
+    sc_tensor lat, melg;
+    sc_err err = {0};
+    load_f32("golden/short_ddim_latents.npy", &lat, 5 * (int64_t)SC_VOC_LATENT_COUNT);
+    load_f32("golden/short_vae_mel.npy", &melg, (int64_t)SC_VOC_MEL_FRAMES * SC_VOC_MEL_BINS);
+    /* rows 0..31 of each latent channel */
+    float *z = malloc(SC_VOC_ZC * ZH * SC_VOC_ZW * sizeof(float));
+    for (int c = 0; c < SC_VOC_ZC; c++)
+        memcpy(z + (size_t)c * ZH * SC_VOC_ZW,
+               (const float *)lat.data + 4 * (size_t)SC_VOC_LATENT_COUNT +
+                   (size_t)c * SC_VOC_ZH * SC_VOC_ZW,
+               ZH * SC_VOC_ZW * sizeof(float));
+    size_t nm = (size_t)4 * ZH * SC_VOC_MEL_BINS, nw = (size_t)sc_voc_wave_len(FR);
+    float *mel[2], *wave[2];
+    for (int k = 0; k < 2; k++) {
+        sc_session *s = session_threads(be, k + 1);
+        sc_stage *st = sc_session_stage(s, SC_KIND_VOCODER, &err);
+        ck_assert_msg(st, "%s", err.msg);
+        const sc_vocoder_vt *vt = st->vt;
+        mel[k] = malloc(nm * sizeof(float));
+        wave[k] = malloc(nw * sizeof(float));
+        ck_assert_msg(vt->vae(st->self, z, ZH, mel[k], &err) == SC_OK, "%s", err.msg);
+        ck_assert_msg(vt->hifigan(st->self, melg.data, FR, wave[k], &err) == SC_OK, "%s",
+                      err.msg);
+        sc_session_close(s);
+    }
+    sct_diff dm = sct_compare(mel[1], mel[0], nm), dw = sct_compare(wave[1], wave[0], nw);
+    fprintf(stderr, "threads 1 vs 2 (%s): vae max abs %.3g, hifigan max abs %.3g\n", be,
+            dm.max_abs, dw.max_abs);
+    ck_assert_msg(memcmp(mel[0], mel[1], nm * sizeof(float)) == 0,
+                  "%s: VAE output depends on the thread count (max abs %.3g)", be, dm.max_abs);
+    ck_assert_msg(memcmp(wave[0], wave[1], nw * sizeof(float)) == 0,
+                  "%s: HiFi-GAN output depends on the thread count (max abs %.3g)", be,
+                  dw.max_abs);
+    for (int k = 0; k < 2; k++) {
+        free(mel[k]);
+        free(wave[k]);
+    }
+    free(z);
+    sc_tensor_release(&lat);
+    sc_tensor_release(&melg);
+}
+END_TEST
+
 /* Wrong sizes are refused, not crashed on. */
 START_TEST(test_bad_args)
 {
@@ -479,6 +545,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, test_vae, 0, NBE);
     tcase_add_loop_test(tc, test_hifigan, 0, NBE);
     tcase_add_loop_test(tc, test_long, 0, NBE);
+    tcase_add_loop_test(tc, test_threads, 0, NBE);
     tcase_set_timeout(tc, 3600);
     suite_add_tcase(s, tc);
     return s;
