@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,6 +267,7 @@ struct detok {
     int64_t steps_done, vocs_done;
     double step_t0;
     int64_t win, nwin;   /* nwin = -1 unknown */
+    int64_t nwin_shown;  /* nwin, or an estimate from the recorded duration */
 };
 
 static double now(void)
@@ -300,13 +302,14 @@ static void progress(void *user, int s, int n)
         double voc = d->vocs_done ? d->voc_time / d->vocs_done : 0;
         eta = (n - s) * per + voc;
         /* unknown window count: the current window's ETA */
-        if (d->nwin >= 0)
-            eta += (d->nwin - d->win - 1) * (n * per + voc);
+        if (d->nwin_shown >= 0)
+            eta += (d->nwin_shown - d->win - 1 > 0 ? d->nwin_shown - d->win - 1 : 0) *
+                   (n * per + voc);
     }
     char e[32], tot[32];
     fmt_eta(eta, e, sizeof e);
-    if (d->nwin >= 0)
-        snprintf(tot, sizeof tot, "%" PRId64, d->nwin);
+    if (d->nwin_shown >= 0)
+        snprintf(tot, sizeof tot, "%" PRId64, d->nwin_shown);
     else
         snprintf(tot, sizeof tot, "?");
     sc_tool_progress(d->t, "window %" PRId64 "/%s  step %d/%d  ETA %s", d->win + 1, tot, s + 1, n,
@@ -491,8 +494,8 @@ static int decode_window(run *r, int64_t w, int ntok, sc_err *err)
     d->steps_done++;
     d->step_time += t - d->step_t0;
     char tot[32];
-    if (d->nwin >= 0)
-        snprintf(tot, sizeof tot, "%" PRId64, d->nwin);
+    if (d->nwin_shown >= 0)
+        snprintf(tot, sizeof tot, "%" PRId64, d->nwin_shown);
     else
         snprintf(tot, sizeof tot, "?");
     sc_tool_progress(d->t, "window %" PRId64 "/%s  vocoder", w + 1, tot);
@@ -521,6 +524,13 @@ int detok_file(detok *d, const char *in, const char *out, sc_err *err)
     if (!(r.in.r = sc_tokr_open(in, SC_TOKFMT_AUTO, &ex, err)))
         return err->code;
     const sc_tok_header h = *sc_tokr_header(r.in.r);
+    /* A file output is created first, so an unwritable path fails before
+     * the model loads; stdout only once the model is there (nothing may
+     * reach a pipe before the last check that can fail early). */
+    int to_file = out && strcmp(out, "-");
+    int fmt = detok_format_for(&d->o, out);
+    if (to_file && (rc = sink_open(&r.out, out, fmt, d->o.sample, err)))
+        goto fail;
     if ((rc = model_for(d, name, &h, err)))
         goto fail;
 
@@ -554,6 +564,14 @@ int detok_file(detok *d, const char *in, const char *out, sc_err *err)
         goto fail;
     }
     d->nwin = total > 0 ? sc_ola_window_count(total, d->K) : -1;
+    /* For the progress line only: the encoder's token count for the
+     * recorded duration (§1.1), ceil(8 (d + 0.16 - fmod(d, 0.16)) / 0.16 / K). */
+    d->nwin_shown = d->nwin;
+    if (d->nwin < 0 && h.samples > 0) {
+        double sec = h.samples / 16000.0;
+        double tt = ceil(8.0 * (sec + 0.16 - fmod(sec, 0.16)) / 0.16 / d->K);
+        d->nwin_shown = sc_ola_window_count((int64_t)tt, d->K);
+    }
     if (d->have_noise && d->nwin >= 0 && d->nwin != d->noise_windows) {
         rc = sc_err_set(err, SC_EFORMAT, "%s: noise for %" PRId64 " windows, the tokens make %" PRId64,
                         d->o.noise_path, d->noise_windows, d->nwin);
@@ -567,7 +585,7 @@ int detok_file(detok *d, const char *in, const char *out, sc_err *err)
         rc = sc_err_set(err, SC_ENOMEM, "out of memory");
         goto fail;
     }
-    if ((rc = sink_open(&r.out, out, detok_format_for(&d->o, out), d->o.sample, err)))
+    if (!to_file && (rc = sink_open(&r.out, out, fmt, d->o.sample, err)))
         goto fail;
     if ((rc = sc_ola_init(&r.ola, sink_write, &r.out, err)))
         goto fail;

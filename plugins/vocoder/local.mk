@@ -8,7 +8,7 @@ plugins_vocoder_hifigan_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_vocoder_hifigan_la_LIBADD = $(LIBM)
 
 libsc_libsc_la_SOURCES += libsc/ola.c
-nobase_include_HEADERS += include/sc/stage_vocoder.h include/sc/ola.h
+scinclude_HEADERS += include/sc/stage_vocoder.h include/sc/ola.h
 
 check_PROGRAMS += tests/check_vocoder
 TESTS += tests/check_vocoder
@@ -19,12 +19,19 @@ tests_check_vocoder_LDADD = $(CHECK_LDADD_ALL)
 # Tools: tokens -> audio (streaming) and many files with one model load.
 bin_PROGRAMS += utils/sc-detok utils/sc-decode
 utils_sc_detok_SOURCES = utils/sc-detok.c utils/detok.c utils/detok.h
-utils_sc_detok_LDADD = utils/libsctool.la libsc/libsc.la
+utils_sc_detok_LDADD = utils/libsctool.la libsc/libsc.la $(LIBM)
 utils_sc_decode_SOURCES = utils/sc-decode.c utils/detok.c utils/detok.h
-utils_sc_decode_LDADD = utils/libsctool.la libsc/libsc.la
+utils_sc_decode_LDADD = utils/libsctool.la libsc/libsc.la $(LIBM)
 dist_man_MANS += man/sc-detok.1 man/sc-decode.1
 
 # End to end through the real tools (parity with the golden decode, pipes,
 # bad input); needs sc-mel/sc-tokenize and npycmp from other areas.
 TESTS += tests/sc-detok.sh
 EXTRA_DIST += tests/sc-detok.sh
+
+# VAE / HiFi-GAN seconds per window and GFLOP/s; end-to-end sc-detok time.
+noinst_PROGRAMS += bench/bench_vocoder
+bench_bench_vocoder_SOURCES = bench/bench_vocoder.c
+bench_bench_vocoder_LDADD = libsc/libsc.la $(LIBM)
+SC_BENCHES += bench/vocoder.sh
+EXTRA_DIST += bench/vocoder.sh

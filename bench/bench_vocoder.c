@@ -1,0 +1,192 @@
+/* bench/bench_vocoder.c - time the "hifigan" vocoder stage on one backend:
+ * VAE decoder and HiFi-GAN seconds per 10.24 s window, GFLOP/s against
+ * the sgemm ceiling measured in the same run through the same backend,
+ * and the ratio to the official code (TIMING.md: VAE 2.66-3.58 s,
+ * HiFi-GAN 4.52-5.50 s per window on this machine kind).
+ *
+ *   bench_vocoder [-b BACKEND] [-t THREADS] [-n REPEATS] [-s vae|hifigan|both]
+ *
+ * FLOP per window (ARCHITECTURE.md §12, 1 MAC = 2 FLOP): VAE 670.5 GFLOP
+ * (335.2 GMAC, of which the mid attention 21.5), HiFi-GAN 1027 GFLOP.
+ * Synthetic weights; inputs are the golden short latent and mel when
+ * $SC_REFDIR has them, else a fixed pattern (the time does not depend on
+ * the values).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sc/config.h"
+#include "sc/npy.h"
+#include "sc/session.h"
+#include "sc/stage_vocoder.h"
+
+#define VAE_GFLOP 670.5
+#define HIFI_GFLOP 1027.0
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmpd(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void load_or_fill(const char *rel, float *dst, size_t n, size_t offset)
+{
+    const char *ref = getenv("SC_REFDIR");
+    char path[4096];
+    sc_tensor t;
+    sc_err err = {0};
+    if (ref) {
+        snprintf(path, sizeof path, "%s/golden/%s", ref, rel);
+        if (sc_npy_load(path, &t, &err) == SC_OK) {
+            if (t.dtype == SC_F32 && (size_t)sc_tensor_numel(&t) >= offset + n) {
+                memcpy(dst, (const float *)t.data + offset, n * sizeof(float));
+                sc_tensor_release(&t);
+                return;
+            }
+            sc_tensor_release(&t);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        dst[i] = (float)((int)(i % 17) - 8) * 0.1f;
+}
+
+static void report(const char *what, double *t, int n, double gflop, double ceil_gf,
+                   double off_lo, double off_hi)
+{
+    qsort(t, n, sizeof *t, cmpd);
+    double mn = t[0], med = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+    printf("%-8s min %.2f s, median %.2f s per window: %.1f GFLOP/s = %.0f%% of sgemm; "
+           "official %.2f-%.2f s: %.2f-%.2fx\n",
+           what, mn, med, gflop / mn, 100.0 * gflop / mn / ceil_gf, off_lo, off_hi, off_lo / mn,
+           off_hi / mn);
+}
+
+int main(int argc, char **argv)
+{
+    const char *backend = "blas", *which = "both";
+    int threads = 2, reps = 3, opt;
+    while ((opt = getopt(argc, argv, "b:t:n:s:h")) != -1) {
+        switch (opt) {
+        case 'b': backend = optarg; break;
+        case 't': threads = atoi(optarg); break;
+        case 'n': reps = atoi(optarg); break;
+        case 's': which = optarg; break;
+        default:
+            fprintf(stderr, "usage: %s [-b BACKEND] [-t THREADS] [-n REPEATS] "
+                            "[-s vae|hifigan|both]\n", argv[0]);
+            return opt == 'h' ? 0 : 64;
+        }
+    }
+    int do_vae = strcmp(which, "hifigan") != 0, do_hifi = strcmp(which, "vae") != 0;
+    if (reps < 1 || reps > 100 || threads < 0) {
+        fprintf(stderr, "bench_vocoder: bad -n/-t\n");
+        return 64;
+    }
+    sc_config cfg;
+    sc_err err = {0};
+    sc_log log = {SC_LOG_ERROR, sc_log_stderr, "bench_vocoder"};
+    sc_config_defaults(&cfg);
+    if (sc_config_load_env(&cfg, &err)) {
+        fprintf(stderr, "bench_vocoder: %s\n", err.msg);
+        return 78;
+    }
+    cfg.synthetic = 1;
+    cfg.token_rate = 100;
+    cfg.sem_vocab = 16384;
+    cfg.threads = threads;
+    snprintf(cfg.backend, sizeof cfg.backend, "%s", backend);
+    double t0 = now();
+    sc_session *s = sc_session_open(&cfg, &log, &err);
+    sc_stage *st = s ? sc_session_stage(s, SC_KIND_VOCODER, &err) : NULL;
+    if (!st) {
+        fprintf(stderr, "bench_vocoder: %s\n", err.msg);
+        if (s)
+            sc_session_close(s);
+        return 1;
+    }
+    const sc_vocoder_vt *vt = st->vt;
+    printf("backend %s, threads %d, synthetic weights + stage %.1f s\n", st->backend->name,
+           threads ? threads : sc_ncpus(), now() - t0);
+
+    /* The sgemm ceiling now, through the same backend: 1024^3. */
+    double ceil_gf;
+    {
+        const sc_backend_vt *be = &st->backend->vt;
+        void *bc = st->backend->ctx;
+        size_t n = 1024 * 1024;
+        float *A = be->buf_alloc(bc, n * 4), *B = be->buf_alloc(bc, n * 4);
+        float *C = be->buf_alloc(bc, n * 4), *h = malloc(n * 4);
+        for (size_t i = 0; i < n; i++)
+            h[i] = (float)(i % 13) * 0.01f;
+        be->upload(bc, A, h, n * 4);
+        be->upload(bc, B, h, n * 4);
+        be->gemm(bc, 0, 0, 1024, 1024, 1024, 1.0f, A, 1024, B, 1024, 0.0f, C, 1024);
+        double best = 1e9;
+        for (int r = 0; r < 5; r++) {
+            double a = now();
+            be->gemm(bc, 0, 0, 1024, 1024, 1024, 1.0f, A, 1024, B, 1024, 0.0f, C, 1024);
+            be->sync(bc);
+            if (now() - a < best)
+                best = now() - a;
+        }
+        ceil_gf = 2.0 * 1024 * 1024 * 1024 / best / 1e9;
+        printf("sgemm 1024^3 through the backend now: %.1f GFLOP/s\n", ceil_gf);
+        be->buf_free(bc, A);
+        be->buf_free(bc, B);
+        be->buf_free(bc, C);
+        free(h);
+    }
+
+    size_t nz = SC_VOC_LATENT_COUNT, nm = (size_t)SC_VOC_MEL_FRAMES * SC_VOC_MEL_BINS;
+    float *z = malloc(nz * 4), *mel = malloc(nm * 4), *wave = malloc(SC_VOC_WAVE_LEN * 4);
+    double *t = malloc(sizeof(double) * (size_t)reps);
+    load_or_fill("short_ddim_latents.npy", z, nz, 4 * nz);
+    load_or_fill("short_vae_mel.npy", mel, nm, 0);
+    int rc = 0;
+    /* The first call also allocates the stage's buffers: timed apart. */
+    if (do_vae) {
+        double a = now();
+        if ((rc = vt->vae(st->self, z, SC_VOC_ZH, mel, &err)))
+            goto out;
+        printf("vae      first call %.2f s\n", now() - a);
+        for (int r = 0; r < reps; r++) {
+            a = now();
+            if ((rc = vt->vae(st->self, z, SC_VOC_ZH, mel, &err)))
+                goto out;
+            t[r] = now() - a;
+        }
+        report("vae", t, reps, VAE_GFLOP, ceil_gf, 2.66, 3.58);
+    }
+    if (do_hifi) {
+        double a = now();
+        if ((rc = vt->hifigan(st->self, mel, SC_VOC_MEL_FRAMES, wave, &err)))
+            goto out;
+        printf("hifigan  first call %.2f s\n", now() - a);
+        for (int r = 0; r < reps; r++) {
+            a = now();
+            if ((rc = vt->hifigan(st->self, mel, SC_VOC_MEL_FRAMES, wave, &err)))
+                goto out;
+            t[r] = now() - a;
+        }
+        report("hifigan", t, reps, HIFI_GFLOP, ceil_gf, 4.52, 5.50);
+    }
+out:
+    if (rc)
+        fprintf(stderr, "bench_vocoder: %s\n", err.msg);
+    free(z);
+    free(mel);
+    free(wave);
+    free(t);
+    sc_session_close(s);
+    return rc ? 1 : 0;
+}
