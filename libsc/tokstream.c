@@ -69,7 +69,9 @@ static int check_header(const sc_tok_header *h, const char *name, sc_err *err)
     if (h->flags & ~SC_TOKF_KNOWN)
         return sc_err_set(err, SC_EFORMAT, "%s: unknown header flags 0x%x", name,
                           (unsigned)h->flags);
-    if (h->samples < -1)
+    /* 2^53 samples (17 800 years at 16 kHz) bounds every form alike, so a
+     * header read from one form can be written in any other */
+    if (h->samples < -1 || h->samples > ((int64_t)1 << 53))
         return sc_err_set(err, SC_ERANGE, "%s: bad sample count %" PRId64, name, h->samples);
     return SC_OK;
 }
