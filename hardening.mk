@@ -64,6 +64,19 @@ EXTRA_DIST += tests/fuzz-replay.sh
 # Deterministic inputs for the shell tests (tokens, WAV), no sox needed.
 check_PROGRAMS += tests/hardgen
 tests_hardgen_SOURCES = tests/hardgen.c
-tests_hardgen_LDADD = libsc/libsc.la $(LIBM)
+tests_hardgen_CFLAGS = $(AM_CFLAGS) $(PNG_CFLAGS)
+tests_hardgen_LDADD = libsc/libsc.la $(PNG_LIBS) $(LIBM)
 TESTS += tests/faults.sh
 EXTRA_DIST += tests/faults.sh
+
+# ---------------------------------------------------------------- listening aids
+bin_PROGRAMS += utils/sc-spectro utils/sc-compare
+utils_sc_spectro_SOURCES = utils/sc-spectro.c utils/listen.c utils/listen.h
+utils_sc_spectro_CFLAGS = $(AM_CFLAGS) $(FFTW3F_CFLAGS) $(PNG_CFLAGS)
+utils_sc_spectro_LDADD = utils/libsctool.la libsc/libsc.la $(FFTW3F_LIBS) $(PNG_LIBS) $(LIBM)
+utils_sc_compare_SOURCES = utils/sc-compare.c utils/listen.c utils/listen.h
+utils_sc_compare_CFLAGS = $(AM_CFLAGS) $(FFTW3F_CFLAGS)
+utils_sc_compare_LDADD = utils/libsctool.la libsc/libsc.la $(FFTW3F_LIBS) $(LIBM)
+dist_man_MANS += man/sc-spectro.1 man/sc-compare.1
+TESTS += tests/compare.sh
+EXTRA_DIST += tests/compare.sh

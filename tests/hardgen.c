@@ -12,9 +12,16 @@
  *     optionally preceded by DELAY samples of silence.  Defaults: 16000 Hz,
  *     1 channel, f32, AMP 0.5, FREQ 440, no second tone, no noise.  Written
  *     in chunks, so an hour costs no memory.
- * OUT "-" is stdout.  Exit 0, 64 on a usage error, 74 when writing fails.
+ *   hardgen png FILE PANEL_HEIGHT GAP
+ *     Reads an RGB PNG (sc-spectro's) and prints "size W H", then for each
+ *     panel of PANEL_HEIGHT rows (GAP rows apart) "panel I peak_row R
+ *     mean L": the row, counted from the panel's top, whose mean luminance
+ *     is the highest, and that luminance (0..255).
+ * OUT "-" is stdout.  Exit 0, 64 on a usage error, 74 when writing fails
+ * (or the PNG cannot be read).
  */
 #include <math.h>
+#include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +34,8 @@ static int usage(void)
     fprintf(stderr,
             "usage: hardgen tok [-f sc|text|npy] [-r RATE] [-V VOCAB] [-s SAMPLES] [-S SEED] N OUT\n"
             "       hardgen wav [-r RATE] [-c CH] [-t s16|s24|f32] [-a AMP] [-f FREQ] [-b AMP2]\n"
-            "                   [-g FREQ2] [-n NOISE] [-S SEED] [-d DELAY] SECONDS OUT\n");
+            "                   [-g FREQ2] [-n NOISE] [-S SEED] [-d DELAY] SECONDS OUT\n"
+            "       hardgen png FILE PANEL_HEIGHT GAP\n");
     return 64;
 }
 
@@ -160,10 +168,60 @@ static int gen_wav(int argc, char **argv)
     return sc_audio_writer_close(w, &err) < 0 ? fail(&err) : 0;
 }
 
+static int read_png(int argc, char **argv)
+{
+    if (argc != 5)
+        return usage();
+    int ph = atoi(argv[3]), gap = atoi(argv[4]);
+    FILE *f = fopen(argv[2], "rb");
+    if (!f || ph < 1 || gap < 0) {
+        fprintf(stderr, "hardgen: %s: cannot open\n", argv[2]);
+        if (f)
+            fclose(f);
+        return 74;
+    }
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!png || !info || setjmp(png_jmpbuf(png))) {
+        png_destroy_read_struct(&png, &info, NULL);
+        fclose(f);
+        fprintf(stderr, "hardgen: %s: not a readable PNG\n", argv[2]);
+        return 74;
+    }
+    png_init_io(png, f);
+    png_read_png(png, info, PNG_TRANSFORM_STRIP_16 | PNG_TRANSFORM_PACKING, NULL);
+    png_uint_32 W = png_get_image_width(png, info), H = png_get_image_height(png, info);
+    int ch = png_get_channels(png, info);
+    png_bytepp rows = png_get_rows(png, info);
+    printf("size %u %u\n", (unsigned)W, (unsigned)H);
+    for (int p = 0; (png_uint_32)(p * (ph + gap) + ph) <= H; p++) {
+        int best = -1;
+        double bl = -1;
+        for (int y = 0; y < ph; y++) {
+            const png_byte *r = rows[p * (ph + gap) + y];
+            double l = 0;
+            for (png_uint_32 x = 0; x < W; x++)
+                l += ch >= 3 ? 0.299 * r[x * ch] + 0.587 * r[x * ch + 1] + 0.114 * r[x * ch + 2]
+                             : r[x * ch];
+            l /= W;
+            if (l > bl) {
+                bl = l;
+                best = y;
+            }
+        }
+        printf("panel %d peak_row %d mean %.1f\n", p, best, bl);
+    }
+    png_destroy_read_struct(&png, &info, NULL);
+    fclose(f);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
         return usage();
+    if (!strcmp(argv[1], "png"))
+        return read_png(argc, argv);
     if (!strcmp(argv[1], "tok"))
         return gen_tok(argc - 1, argv + 1);
     if (!strcmp(argv[1], "wav"))
