@@ -16,7 +16,7 @@
 # Weights: --synthetic (generated in memory, same sizes as the published
 # model) unless SC_BENCH_MODEL_DIR names a model directory.  Backend:
 # $SC_BENCH_BACKEND (default blas), 2 threads, $SC_BENCH_BATCH windows in
-# flight (default 16).  Rates: $SC_BENCH_RATES
+# flight (default 16; $SC_BENCH_CLIP_BATCH, default 32, for the clips).  Rates: $SC_BENCH_RATES
 # (default "100 50 25"; rate 25 needs ~7 GB of RAM).
 set -eu
 B="${SC_BINDIR:?run through make bench}"
@@ -25,6 +25,7 @@ T="${SC_SCRATCH:?}/bench-encode"
 BE="${SC_BENCH_BACKEND:-blas}"
 RATES="${SC_BENCH_RATES:-100 50 25}"
 BATCH="${SC_BENCH_BATCH:-16}"
+CBATCH="${SC_BENCH_CLIP_BATCH:-32}"
 CLIPS="${SC_BENCH_CLIPS:-100}"
 mkdir -p "$T"
 # OpenBLAS 0.3.21 does not recognise recent Intel server CPUs and falls back
@@ -36,6 +37,7 @@ fi
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other processes distort wall times; CPU seconds are shown too)"
 if [ -n "${SC_BENCH_MODEL_DIR:-}" ]; then model="-m $SC_BENCH_MODEL_DIR"; else model="--synthetic"; fi
 printf '[acoustic]\nbatch = %s\n[backend]\nthreads = 2\n' "$BATCH" > "$T/bench.ini"
+printf '[acoustic]\nbatch = %s\n[backend]\nthreads = 2\n' "$CBATCH" > "$T/clips.ini"
 
 # Inputs: float32 WAVs cut from the kit's long clip, looped.
 python3 - "$G/long_wave.npy" "$T" "$CLIPS" <<'EOF'
@@ -81,10 +83,10 @@ for R in $RATES; do
   grep -E "acoustic: [0-9]+ windows" "$log" | sed 's/^.*acoustic: /    acoustic batch: /' | head -6
 done
 
-echo "== sc-encode of $CLIPS clips of 10 s, rate 100 (one process, batch $BATCH)"
+echo "== sc-encode of $CLIPS clips of 10 s, rate 100 (one process, batch $CBATCH)"
 ls "$T"/clip*.wav > "$T/clips.txt"
 mkdir -p "$T/clips-out"
-/usr/bin/time -v "$B/sc-encode" $model -c "$T/bench.ini" -B "$BE" -r 100 -V 16384 -v -f sc -@ \
+/usr/bin/time -v "$B/sc-encode" $model -c "$T/clips.ini" -B "$BE" -r 100 -V 16384 -vv -f sc -@ \
   -O "$T/clips-out" < "$T/clips.txt" > "$T/clips.log" 2>&1 || { cat "$T/clips.log"; exit 1; }
 wall=$(sed -n 's/.*Elapsed (wall clock) time.*: //p' "$T/clips.log" | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }')
 rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$T/clips.log")
@@ -95,4 +97,4 @@ awk -v n="$CLIPS" -v wall="$wall" -v rss="$rss" 'BEGIN {
   off = n * 9.95
   printf "%d clips: %.1f s (%.2f s per clip, %.1fx real time), peak RSS %.2f GiB | official loop ~%.0f s: %.1fx faster\n",
     n, wall, wall / n, n * 10 / wall, rss / 1048576, off, off / wall }'
-grep "windows in" "$T/clips.log" | sed 's/^/    /'
+grep -E "windows in|acoustic: [0-9]+ windows" "$T/clips.log" | sed 's/^.*sc-encode: /    /' 
