@@ -52,7 +52,8 @@ sc_tk_job *sc_tk_begin(sc_tk *tk, int64_t tkeep, sc_tk_emit_fn emit, sc_tk_finis
  * emit/finish of any job.  A failure of the stages fails every job in the
  * batch (their finish runs) and is returned. */
 int sc_tk_push(sc_tk *tk, sc_tk_job *job, const float *window, sc_err *err);
-/* No more windows for the job: it finishes once they are processed. */
+/* No more windows for the job: it finishes once they are processed.  The
+ * job pointer must not be used after sc_tk_end or sc_tk_cancel. */
 int sc_tk_end(sc_tk *tk, sc_tk_job *job, sc_err *err);
 /* Give up on a job (its finish runs with `status`); queued windows are
  * dropped.  */
