@@ -80,3 +80,21 @@ utils_sc_compare_LDADD = utils/libsctool.la libsc/libsc.la $(FFTW3F_LIBS) $(LIBM
 dist_man_MANS += man/sc-spectro.1 man/sc-compare.1
 TESTS += tests/compare.sh
 EXTRA_DIST += tests/compare.sh
+
+# ---------------------------------------------------------------- datasets
+# The GNU parallel / Slurm recipe (doc/DATASETS.md), tested on localhost.
+scscriptsdir = $(pkgdatadir)/scripts
+dist_scscripts_SCRIPTS = scripts/sc-tokenize-tree
+dist_doc_DATA = doc/DATASETS.md
+TESTS += tests/dataset.sh
+EXTRA_DIST += tests/dataset.sh
+
+# ---------------------------------------------------------------- soak
+# One hour of audio through sc-mel | sc-tokenize and its tokens through
+# sc-detok --steps 2, comparing peak RSS with a 1-minute input (about two
+# hours on one core; SOAK_FLAGS="-m 10 -d 600" for a shorter run).
+EXTRA_DIST += scripts/soak.sh .ci/sanitize.sh
+check-soak: all tests/hardgen
+	$(AM_TESTS_ENVIRONMENT) $(SHELL) $(top_srcdir)/scripts/soak.sh \
+	  -w $(abs_top_builddir)/soak-work $(SOAK_FLAGS)
+.PHONY: check-soak

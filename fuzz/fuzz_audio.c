@@ -115,10 +115,17 @@ static void resample_check(const float *x, int64_t n, int from)
     if (n == 0 || from == 16000)
         return;
     long g = gcd(from, 16000);
-    if ((16000 / g) * (12 + from / g) > MAX_TAPS)
+    long taps = (16000 / g) * (12 + from / g);
+    if (taps > MAX_TAPS)
         return;
     if (n > 65536)
         n = 65536;
+    /* keep each input fast: at most ~2e7 multiply-adds (low rates are
+     * upsampled up to 16000 times) */
+    if ((double)n * 16000.0 / from * (double)(12 + from / g) > 2e7)
+        n = (int64_t)(2e7 / (16000.0 / from * (double)(12 + from / g)));
+    if (n < 1)
+        return;
     sc_err err = {0};
     sc_resampler *r = sc_resampler_new(from, 16000, &err);
     if (!r) {

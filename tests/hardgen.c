@@ -17,14 +17,22 @@
  *     panel of PANEL_HEIGHT rows (GAP rows apart) "panel I peak_row R
  *     mean L": the row, counted from the panel's top, whose mean luminance
  *     is the highest, and that luminance (0..255).
+ *   hardgen rss FILE CMD [ARG...]
+ *     Runs CMD, writes its pid to FILE.pid as soon as it is started, and
+ *     when it ends "maxrss_kb N" (peak resident set, from wait4) and
+ *     "status S" to FILE; exits with CMD's status (128 + signal if killed).
  * OUT "-" is stdout.  Exit 0, 64 on a usage error, 74 when writing fails
  * (or the PNG cannot be read).
  */
+#include <errno.h>
 #include <math.h>
 #include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "sc/audio.h"
 #include "sc/tokstream.h"
@@ -35,7 +43,8 @@ static int usage(void)
             "usage: hardgen tok [-f sc|text|npy] [-r RATE] [-V VOCAB] [-s SAMPLES] [-S SEED] N OUT\n"
             "       hardgen wav [-r RATE] [-c CH] [-t s16|s24|f32] [-a AMP] [-f FREQ] [-b AMP2]\n"
             "                   [-g FREQ2] [-n NOISE] [-S SEED] [-d DELAY] SECONDS OUT\n"
-            "       hardgen png FILE PANEL_HEIGHT GAP\n");
+            "       hardgen png FILE PANEL_HEIGHT GAP\n"
+            "       hardgen rss FILE CMD [ARG...]\n");
     return 64;
 }
 
@@ -216,10 +225,51 @@ static int read_png(int argc, char **argv)
     return 0;
 }
 
+static int run_rss(int argc, char **argv)
+{
+    if (argc < 4)
+        return usage();
+    char tmp[4096], pidf[4096];
+    snprintf(pidf, sizeof pidf, "%s.pid", argv[2]);
+    snprintf(tmp, sizeof tmp, "%s.pid.tmp", argv[2]);
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("hardgen: fork");
+        return 71;
+    }
+    if (pid == 0) {
+        execvp(argv[3], argv + 3);
+        fprintf(stderr, "hardgen: %s: cannot run\n", argv[3]);
+        _exit(127);
+    }
+    FILE *f = fopen(tmp, "w");
+    if (f) {
+        fprintf(f, "%ld\n", (long)pid);
+        fclose(f);
+        rename(tmp, pidf);
+    }
+    int st;
+    struct rusage ru;
+    while (wait4(pid, &st, 0, &ru) < 0)
+        if (errno != EINTR) {
+            perror("hardgen: wait4");
+            return 71;
+        }
+    int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    f = fopen(argv[2], "w");
+    if (!f)
+        return 74;
+    fprintf(f, "maxrss_kb %ld\nstatus %d\n", (long)ru.ru_maxrss, code);
+    fclose(f);
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
         return usage();
+    if (!strcmp(argv[1], "rss"))
+        return run_rss(argc, argv);
     if (!strcmp(argv[1], "png"))
         return read_png(argc, argv);
     if (!strcmp(argv[1], "tok"))
