@@ -213,6 +213,7 @@ START_TEST(test_out_of_range)
 {
     sc_err err = {0};
     const char *path = sct_scratch("tokstream/oor.sc");
+    unlink(path);   /* from an earlier run */
     sc_tok_header h = hdr(100, 16384, -1);
     /* the writer refuses */
     for (int f = SC_TOKFMT_SC; f <= SC_TOKFMT_NPY; f++) {
@@ -262,6 +263,7 @@ START_TEST(test_out_of_range)
      * recomputed, so only the range check can see it) */
     h = hdr(100, 16384, -1);
     int64_t v[1][2] = { { 12000, 1 } };
+    path = sct_scratch("tokstream/oor10000.sc");
     write_file(path, SC_TOKFMT_SC, &h, (const int64_t (*)[2])v, 1, 1);
     size_t n;
     unsigned char *b = slurp(path, &n);
