@@ -37,7 +37,7 @@ fuzz_fuzz_audio_LDADD = libsc/libsc.la
 fuzz_fuzz_detok_front_SOURCES = fuzz/fuzz_detok_front.c $(SC_FUZZ_SRC_COMMON)
 fuzz_fuzz_detok_front_CFLAGS = $(SC_FUZZ_CFLAGS)
 fuzz_fuzz_detok_front_LDFLAGS = -fsanitize=fuzzer
-fuzz_fuzz_detok_front_LDADD = libsc/libsc.la
+fuzz_fuzz_detok_front_LDADD = libsc/libsc.la $(LIBM)
 endif
 
 SC_REPLAY = tests/replay_ini tests/replay_melstream tests/replay_tokstream tests/replay_audio \
@@ -52,7 +52,7 @@ tests_replay_tokstream_LDADD = libsc/libsc.la
 tests_replay_audio_SOURCES = fuzz/fuzz_audio.c fuzz/replay.c $(SC_FUZZ_SRC_COMMON)
 tests_replay_audio_LDADD = libsc/libsc.la
 tests_replay_detok_front_SOURCES = fuzz/fuzz_detok_front.c fuzz/replay.c $(SC_FUZZ_SRC_COMMON)
-tests_replay_detok_front_LDADD = libsc/libsc.la
+tests_replay_detok_front_LDADD = libsc/libsc.la $(LIBM)
 tests_replay_npy_SOURCES = fuzz/fuzz_npy.c fuzz/replay.c
 tests_replay_npy_LDADD = libsc/libsc.la
 tests_replay_ckpt_SOURCES = fuzz/fuzz_ckpt.c fuzz/replay.c

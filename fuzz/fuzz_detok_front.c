@@ -15,6 +15,7 @@
  * sc_ola_window_count(T) and each has 1..W tokens; the samples handed out
  * are exactly the output length (header sample count, else the trim).
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +130,15 @@ static int front(const uint8_t *data, size_t size, int explicit_model, sc_err *e
         goto out;
     }
     int64_t nwin = total > 0 ? sc_ola_window_count(total, K) : -1;
+    /* the progress line's estimate from the recorded duration */
+    int64_t nwin_shown = nwin;
+    if (nwin < 0 && h.samples > 0) {
+        double sec = h.samples / 16000.0;
+        double tt = ceil(8.0 * (sec + 0.16 - fmod(sec, 0.16)) / 0.16 / K);
+        nwin_shown = sc_ola_window_count((int64_t)tt, K);
+    }
+    if (nwin_shown < -1)
+        abort();
     tok = malloc((size_t)(W + 1) * sizeof *tok);
     wave = malloc(SC_OLA_WIN * sizeof(float));
     if (!tok || !wave)
