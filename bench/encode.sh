@@ -28,12 +28,6 @@ BATCH="${SC_BENCH_BATCH:-16}"
 CBATCH="${SC_BENCH_CLIP_BATCH:-32}"
 CLIPS="${SC_BENCH_CLIPS:-100}"
 mkdir -p "$T"
-# OpenBLAS 0.3.21 does not recognise recent Intel server CPUs and falls back
-# to its generic Prescott kernels (4x slower sgemm); pick the AVX-512 one.
-if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -q avx512f /proc/cpuinfo; then
-  export OPENBLAS_CORETYPE=SkylakeX
-  echo "note: OPENBLAS_CORETYPE=SkylakeX (set OPENBLAS_CORETYPE to override)"
-fi
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other processes distort wall times; CPU seconds are shown too)"
 if [ -n "${SC_BENCH_MODEL_DIR:-}" ]; then model="-m $SC_BENCH_MODEL_DIR"; else model="--synthetic"; fi
 printf '[acoustic]\nbatch = %s\n[backend]\nthreads = 2\n' "$BATCH" > "$T/bench.ini"
@@ -82,6 +76,19 @@ for R in $RATES; do
         $1, $2, $1 * 109.9 / $2, $3, $1 * lstm / $3 }'
   grep -E "acoustic: [0-9]+ windows" "$log" | sed 's/^.*acoustic: /    acoustic batch: /' | head -6
 done
+
+# Same machine, same run: one window at a time through the LSTM (the
+# official code's strategy) with the same kernels, so the batching gain
+# does not depend on TIMING.md's machine.
+echo "== same run, rate 100, one window at a time (batch 1), for comparison"
+printf '[acoustic]\nbatch = 1\n[backend]\nthreads = 2\n' > "$T/b1.ini"
+/usr/bin/time -v "$B/sc-encode" $model -c "$T/b1.ini" -B "$BE" -r 100 -V 16384 -vv -f npy \
+  "$T/in61.wav" -o "$T/tr100-b1.npy" > "$T/b1.log" 2>&1 || { cat "$T/b1.log"; exit 1; }
+cmp -s "$T/tr100-b1.npy" "$T/tr100.npy" 2>/dev/null && same="identical tokens" || same="TOKENS DIFFER"
+enc1=$(sed -n 's/.* in \([0-9.]*\) s (.*x real time).*/\1/p' "$T/b1.log" | tail -1)
+enc16=$(sed -n 's/.* in \([0-9.]*\) s (.*x real time).*/\1/p' "$T/tr100.log" | tail -1)
+echo "    batch 1: encode $enc1 s; batch $BATCH: ${enc16:-?} s ($same)"
+grep -E "acoustic: [0-9]+ windows" "$T/b1.log" | head -1 | sed 's/^.*acoustic: /    acoustic batch: /'
 
 echo "== sc-encode of $CLIPS clips of 10 s, rate 100 (one process, batch $CBATCH)"
 ls "$T"/clip*.wav > "$T/clips.txt"
