@@ -1,7 +1,7 @@
 # The acoustic quantizer stage "bilstm" (padding mark, BiLSTM, output
 # linear, VQ; ARCHITECTURE.md §5.3-§5.6), the token formats (sc-stream(5)
 # TOKEN STREAM) and the tokenizer tools sc-tokenize / sc-encode.
-nobase_include_HEADERS += include/sc/stage_acoustic.h include/sc/tokstream.h
+scinclude_HEADERS += include/sc/stage_acoustic.h include/sc/tokstream.h
 
 plugin_LTLIBRARIES += plugins/acoustic_bilstm.la
 plugins_acoustic_bilstm_la_SOURCES = plugins/acoustic/bilstm.c
