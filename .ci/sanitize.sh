@@ -26,12 +26,22 @@ status=0
 say() { echo "== sanitize: $*"; }
 
 [ -x "$src/configure" ] || (cd "$src" && ./autogen.sh) || exit 1
+# Out-of-tree builds need a source tree that is not configured in place,
+# and the README's build configures the checkout itself: build from a
+# pristine copy of the committed tree then.
+cfgsrc=$src
+if [ -f "$src/config.status" ]; then
+  cfgsrc=$work/src
+  rm -rf "$cfgsrc" && mkdir -p "$cfgsrc" || exit 1
+  (cd "$src" && git archive HEAD) | tar -x -C "$cfgsrc" || exit 1
+  (cd "$cfgsrc" && ./autogen.sh >/dev/null 2>&1) || exit 1
+fi
 
 # ---------------------------------------------------------------- ASan + UBSan
 mkdir -p "$work/asan" && cd "$work/asan" || exit 1
 if [ ! -f Makefile ]; then
   say "configure (ASan + UBSan)"
-  "$src/configure" -q CC=gcc \
+  "$cfgsrc/configure" -q CC=gcc \
     CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
     LDFLAGS="-fsanitize=address,undefined" || exit 1
 fi
@@ -86,7 +96,7 @@ if [ -z "$plain" ]; then
   mkdir -p "$plain" && cd "$plain" || exit 1
   if [ ! -f Makefile ]; then
     say "configure (plain, for valgrind)"
-    "$src/configure" -q CFLAGS="-O1 -g" || exit 1
+    "$cfgsrc/configure" -q CFLAGS="-O1 -g" || exit 1
   fi
   say "build (plain)"
   make -j"$jobs" all tests/hardgen >build.log 2>&1 || { tail -n 40 build.log; exit 1; }
