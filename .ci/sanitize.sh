@@ -30,6 +30,8 @@ say() { echo "== sanitize: $*"; }
 # and the README's build configures the checkout itself: build from a
 # pristine copy of the committed tree then.
 cfgsrc=$src
+# The parity kit sits beside the checkout, not beside the copy.
+refdir=${SC_REFDIR:-$(cd "$src/.." && pwd)/shared/reference}
 if [ -f "$src/config.status" ]; then
   cfgsrc=$work/src
   rm -rf "$cfgsrc" && mkdir -p "$cfgsrc" || exit 1
@@ -41,7 +43,7 @@ fi
 mkdir -p "$work/asan" && cd "$work/asan" || exit 1
 if [ ! -f Makefile ]; then
   say "configure (ASan + UBSan)"
-  "$cfgsrc/configure" -q CC=gcc \
+  "$cfgsrc/configure" -q --with-reference="$refdir" CC=gcc \
     CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
     LDFLAGS="-fsanitize=address,undefined" || exit 1
 fi
@@ -61,7 +63,7 @@ SC_SANITIZE=1 \
   make -j"$jobs" check TESTS="$(echo $tests)" check_PROGRAMS="$(echo $progs)" >check.log 2>&1 ||
   status=1
 for t in $tests; do
-  log=$t.log
+  log=${t%.sh}.log   # automake: tests/x.sh logs to tests/x.log
   [ -f "$log" ] || { echo "$t: no log"; status=1; continue; }
   grep -E '^[0-9]+%: Checks:|passed, [0-9]+ failed|^(PASS|FAIL|ERROR|SKIP)|:[FE]:|^FAIL:|Sanitizer|runtime error' "$log"
 done
@@ -96,7 +98,7 @@ if [ -z "$plain" ]; then
   mkdir -p "$plain" && cd "$plain" || exit 1
   if [ ! -f Makefile ]; then
     say "configure (plain, for valgrind)"
-    "$cfgsrc/configure" -q CFLAGS="-O1 -g" || exit 1
+    "$cfgsrc/configure" -q --with-reference="$refdir" CFLAGS="-O1 -g" || exit 1
   fi
   say "build (plain)"
   make -j"$jobs" all tests/hardgen >build.log 2>&1 || { tail -n 40 build.log; exit 1; }
