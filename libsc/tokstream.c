@@ -762,8 +762,18 @@ static int open_npy(sc_tokr *r, sc_err *err)
             int64_t off = 0;
             for (int d = 0; d < t.ndim; d++)
                 off += ix[d] * t.stride[d];
-            r->buf[i][k] = t.dtype == SC_I64 ? ((const int64_t *)t.data)[off]
-                                             : ((const int32_t *)t.data)[off];
+            /* memcpy: an npy header of any length may leave the data
+             * unaligned */
+            const unsigned char *src = t.data;
+            if (t.dtype == SC_I64) {
+                int64_t v;
+                memcpy(&v, src + off * 8, 8);
+                r->buf[i][k] = v;
+            } else {
+                int32_t v;
+                memcpy(&v, src + off * 4, 4);
+                r->buf[i][k] = v;
+            }
         }
     free(data);
     r->nbuf = L;
