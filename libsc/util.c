@@ -1,11 +1,11 @@
 /* Atomic output files, CRC-32 and I/O helpers (see sc/util.h). */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "sc/util.h"
+#include "crc32_table.h"
 
 /* The process umask, read without changing it where Linux allows. */
 static mode_t current_umask(void)
@@ -131,25 +131,8 @@ void sc_outfile_abort(sc_outfile *o)
     memset(o, 0, sizeof *o);
 }
 
-static uint32_t crc_tab[8][256];
-static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
-
-static void crc_init(void)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-        crc_tab[0][i] = c;
-    }
-    for (int t = 1; t < 8; t++)
-        for (int i = 0; i < 256; i++)
-            crc_tab[t][i] = (crc_tab[t - 1][i] >> 8) ^ crc_tab[0][crc_tab[t - 1][i] & 0xff];
-}
-
 uint32_t sc_crc32(uint32_t crc, const void *data, size_t n)
 {
-    pthread_once(&crc_once, crc_init);
     const unsigned char *p = data;
     crc = ~crc;
     /* slice-by-8: checkpoints are gigabytes, so this matters for sc-model */
