@@ -15,6 +15,8 @@ struct sc_pool {
     uint64_t gen;               /* job generation */
     int pending;                /* workers still running the job */
     int quit;
+    int busy;                   /* a job is running ... */
+    pthread_t owner;            /* ... started by this thread */
     sc_pool_fn fn;
     void *arg;
     int64_t count;
@@ -118,16 +120,32 @@ int sc_pool_size(const sc_pool *p)
     return p ? p->n : 1;
 }
 
+/* 1 if the calling thread is running a slice of a job of p: a nested
+ * sc_pool_for must then run inline (the pool is busy with its caller). */
+static int nested(sc_pool *p)
+{
+    pthread_t self = pthread_self();
+    for (int i = 1; i < p->n; i++)
+        if (pthread_equal(p->tid[i], self))
+            return 1;
+    pthread_mutex_lock(&p->mu);
+    int r = p->busy && pthread_equal(p->owner, self);
+    pthread_mutex_unlock(&p->mu);
+    return r;
+}
+
 void sc_pool_for(sc_pool *p, int64_t count, sc_pool_fn fn, void *arg)
 {
     if (count <= 0)
         return;
-    if (!p || p->n == 1 || count == 1) {
+    if (!p || p->n == 1 || count == 1 || nested(p)) {
         fn(arg, 0, count, 0);
         return;
     }
     pthread_mutex_lock(&p->call);
     pthread_mutex_lock(&p->mu);
+    p->busy = 1;
+    p->owner = pthread_self();
     p->fn = fn;
     p->arg = arg;
     p->count = count;
@@ -139,6 +157,7 @@ void sc_pool_for(sc_pool *p, int64_t count, sc_pool_fn fn, void *arg)
     pthread_mutex_lock(&p->mu);
     while (p->pending)
         pthread_cond_wait(&p->done, &p->mu);
+    p->busy = 0;
     pthread_mutex_unlock(&p->mu);
     pthread_mutex_unlock(&p->call);
 }

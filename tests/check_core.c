@@ -98,6 +98,59 @@ static void sum_fn(void *arg, int64_t b, int64_t e, int w)
         out[i] = i * i + w * 0;
 }
 
+/* A job whose tasks call the pool again: the inner calls must run inline
+ * in the calling thread (worker index 0), complete, and not deadlock. */
+typedef struct nest_arg {
+    sc_pool *p;
+    int64_t *out[2];
+    int inner_w[2];
+} nest_arg;
+
+static void inner_fn(void *arg, int64_t b, int64_t e, int w)
+{
+    nest_arg **pa = arg;
+    int task = pa[1] != NULL;
+    for (int64_t i = b; i < e; i++)
+        pa[0]->out[task][i] = 3 * i + task;
+    if (w != 0 || b != 0 || e != 1000)
+        pa[0]->inner_w[task] = 1;
+}
+
+static void outer_fn(void *arg, int64_t b, int64_t e, int w)
+{
+    nest_arg *a = arg;
+    (void)w;
+    for (int64_t t = b; t < e; t++) {
+        nest_arg *pa[2] = {a, t ? a : NULL};
+        sc_pool_for(a->p, 1000, inner_fn, pa);
+    }
+}
+
+START_TEST(test_pool_nested)
+{
+    sc_err err = {0};
+    sc_pool *p = sc_pool_create(2, &err);
+    ck_assert_ptr_nonnull(p);
+    nest_arg a = {p, {calloc(1000, sizeof(int64_t)), calloc(1000, sizeof(int64_t))}, {0, 0}};
+    for (int rep = 0; rep < 20; rep++) {
+        sc_pool_for(p, 2, outer_fn, &a);
+        for (int t = 0; t < 2; t++) {
+            ck_assert_int_eq(a.inner_w[t], 0);
+            for (int i = 0; i < 1000; i++)
+                ck_assert_int_eq(a.out[t][i], 3 * i + t);
+        }
+    }
+    /* after the job the pool splits again */
+    int64_t *v = calloc(100, sizeof *v);
+    sc_pool_for(p, 100, sum_fn, v);
+    ck_assert_int_eq(v[99], 99 * 99);
+    free(v);
+    free(a.out[0]);
+    free(a.out[1]);
+    sc_pool_destroy(p);
+}
+END_TEST
+
 START_TEST(test_pool)
 {
     sc_err err = {0};
@@ -292,6 +345,7 @@ int main(void)
     tcase_add_test(tc, test_half);
     tcase_add_test(tc, test_tensor);
     tcase_add_test(tc, test_pool);
+    tcase_add_test(tc, test_pool_nested);
     tcase_add_test(tc, test_config);
     tcase_add_test(tc, test_registry);
     tcase_add_test(tc, test_outfile);

@@ -574,18 +574,21 @@ static sc_session *session_opts(const char *backend, const char *options)
     return s;
 }
 
-/* Options: share=0 (head run per pass) gives the same bits as the default
- * shared head; an unknown option is refused by name. */
+/* Options: share=0 (head run per pass) and pair=0 (the two guidance tails
+ * one after the other, each op split over both threads) give the same bits
+ * as the default (shared head, tails side by side at 2 threads); an
+ * unknown option is refused by name. */
 START_TEST(test_options)
 {
     const char *be = g_backends[g_nbackends - 1];
     sc_err err = {0};
     sc_tensor tok;
     golden("short_tr100_tokens.npy", &tok, SC_I64, 168 * 2);
-    float *nz = malloc(2 * LAT * sizeof(float)), *lat[2];
+    float *nz = malloc(2 * LAT * sizeof(float)), *lat[3];
+    static const char *const opts[3] = {"share=1", "share=0", "pair=0"};
     sc_noise_draws(5, 0, 2, LAT, nz);
-    for (int k = 0; k < 2; k++) {
-        sc_session *s = session_opts(be, k ? "share=0" : "share=1");
+    for (int k = 0; k < 3; k++) {
+        sc_session *s = session_opts(be, opts[k]);
         sc_stage *st = sc_session_stage(s, SC_KIND_DECODER, &err);
         ck_assert_msg(st, "%s", err.msg);
         const sc_decoder_vt *vt = st->vt;
@@ -599,13 +602,14 @@ START_TEST(test_options)
         sc_session_close(s);
     }
     ck_assert_msg(!memcmp(lat[0], lat[1], LAT * sizeof(float)), "[%s] share=0 differs", be);
+    ck_assert_msg(!memcmp(lat[0], lat[2], LAT * sizeof(float)), "[%s] pair=0 differs", be);
     sc_session *s = session_opts(be, "share=1, bogus=2");
     ck_assert(!sc_session_stage(s, SC_KIND_DECODER, &err));
     ck_assert_msg(strstr(err.msg, "bogus"), "%s", err.msg);
     sc_session_close(s);
     free(nz);
-    free(lat[0]);
-    free(lat[1]);
+    for (int k = 0; k < 3; k++)
+        free(lat[k]);
     sc_tensor_release(&tok);
 }
 END_TEST

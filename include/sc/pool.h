@@ -5,7 +5,11 @@
  * sc_pool_for(pool, count, fn, arg): fn(arg, begin, end, worker) is called on
  * disjoint ranges covering [0, count); the split depends only on count and n,
  * so results are reproducible run to run.  Calls from several threads into
- * one pool are serialised.  fn must not call sc_pool_for on the same pool.
+ * one pool are serialised.  A call made from inside fn (by any thread
+ * running a slice of a job of the same pool) runs the whole range inline in
+ * that thread, as fn(arg, 0, count, 0): a job of two tasks can thus run two
+ * independent op sequences side by side, each single-threaded.  Per-worker
+ * scratch must therefore belong to one call, not to the pool.
  * A NULL pool runs everything in the calling thread.
  */
 #ifndef SC_POOL_H

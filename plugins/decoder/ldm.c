@@ -24,6 +24,8 @@ typedef struct ldm {
     sc_model_info model;
     int W, Dc, fd;
     int share;                       /* run the context-free head once per step */
+    int pair;                        /* run the two guidance tails side by side */
+    size_t tail_span;                /* arena floats one tail needs */
     ldm_unet net;
     const float *acp, *sqa, *sqb;    /* host schedule buffers [1000] */
     const sc_tensor *semcb, *accb;   /* codebooks [V, fd] (accb maybe [1, V, fd]) */
@@ -181,6 +183,29 @@ static int ensure_uncond(ldm *d, sc_err *err)
 
 /* ---- UNet evaluation ------------------------------------------------ */
 
+/* The two guidance tails as a job of two pool tasks: each runs its op
+ * sequence single-threaded (nested pool calls run inline, sc/pool.h), in
+ * its own part of the arena.  At 2 threads this beats splitting every op
+ * of each tail over both threads: the UNet's GEMMs are small (K 64..320)
+ * and gain almost nothing from a second thread, while the two tails are
+ * independent.  Every op plans its work by the pool size, not by who runs
+ * it, so the bits are those of the sequential order. */
+typedef struct tail_job {
+    ldm *d;
+    ldm_run r[2];
+    const ldm_head *hd;
+    const float *kv[2];
+    float *out[2];
+} tail_job;
+
+static void tail_task(void *arg, int64_t b, int64_t e, int w)
+{
+    tail_job *j = arg;
+    (void)w;
+    for (int64_t i = b; i < e; i++)
+        ldm_unet_tail(&j->r[i], &j->d->net, j->hd, j->d->embv, j->kv[i], j->out[i]);
+}
+
 /* v_u / v_c (either may be NULL) for x at the timestep whose ResBlock
  * projections are in d->embv. */
 static int eval_pair(ldm *d, const float *x, float *vu, float *vc, sc_err *err)
@@ -188,7 +213,13 @@ static int eval_pair(ldm *d, const float *x, float *vu, float *vc, sc_err *err)
     ldm_run r;
     ldm_head hd;
     run_init(d, &r, 0);
-    if (vu && vc && d->share) {
+    if (vu && vc && d->share && d->pair) {
+        ldm_unet_head(&r, &d->net, x, d->embv, &hd);
+        tail_job j = {d, {r, r}, &hd, {d->kv_unc, d->kv_cnd}, {vu, vc}};
+        j.r[1].off = r.off + d->tail_span;
+        d->host->pool_for(d->host->pool, 2, tail_task, &j);
+        r.rc = r.rc ? r.rc : j.r[0].rc ? j.r[0].rc : j.r[1].rc;
+    } else if (vu && vc && d->share) {
         ldm_unet_head(&r, &d->net, x, d->embv, &hd);
         size_t mark = r.off;
         ldm_unet_tail(&r, &d->net, &hd, d->embv, d->kv_unc, vu);
@@ -525,8 +556,12 @@ static int parse_options(ldm *d, const char *opt, sc_err *err)
             d->share = item[6] == '1';
             continue;
         }
+        if (!strcmp(item, "pair=0") || !strcmp(item, "pair=1")) {
+            d->pair = item[5] == '1';
+            continue;
+        }
         return d->host->err_set(err, SC_ECONFIG,
-                                "decoder: unknown option '%s' (known: share=0|1)", item);
+                                "decoder: unknown option '%s' (known: share=0|1, pair=0|1)", item);
     }
     return SC_OK;
 }
@@ -544,6 +579,10 @@ static int dec_create(const sc_stage_env *env, void **self, sc_err *err)
     d->model = *env->model;
     d->fd = env->model->fd;
     d->share = 1;
+    /* side by side only where it helps: two threads exactly (with more, one
+     * tail per thread would leave the rest idle), host memory (a device
+     * backend queues ops on one stream) */
+    d->pair = env->be->host_memory && h->pool && h->pool_size(h->pool) == 2;
     int rc = parse_options(d, env->options, err);
     if (rc) {
         free(d);
@@ -594,7 +633,8 @@ static int dec_create(const sc_stage_env *env, void **self, sc_err *err)
         if (!(*lat[i] = balloc(d, LAT)))
             goto nomem;
     /* size the activation arena by a dry run of the largest evaluation
-     * (the shared head and two tails; nothing is computed) */
+     * (the shared head and one tail; nothing is computed); side by side,
+     * the second tail gets its own span above the first */
     {
         ldm_run r;
         ldm_head hd;
@@ -603,9 +643,8 @@ static int dec_create(const sc_stage_env *env, void **self, sc_err *err)
         ldm_unet_head(&r, &d->net, d->x, d->embv, &hd);
         size_t mark = r.off;
         ldm_unet_tail(&r, &d->net, &hd, d->embv, d->kv_unc, d->vu);
-        r.off = mark;
-        ldm_unet_tail(&r, &d->net, &hd, d->embv, d->kv_cnd, d->vc);
-        d->arena_cap = r.peak;
+        d->tail_span = r.peak - mark;
+        d->arena_cap = r.peak + (d->pair && d->share ? d->tail_span : 0);
     }
     if (!(d->arena = balloc(d, d->arena_cap)))
         goto nomem;
