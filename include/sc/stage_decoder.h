@@ -56,6 +56,10 @@
  *    share=0|1   run the context-free head of the UNet (input blocks 0..3
  *                and the first transformer of block 4) once for both CFG
  *                passes (default 1; same bits either way)
+ *    pair=0|1    with a shared head, run the two guidance tails side by
+ *                side, each single-threaded (default 1 when the pool has
+ *                exactly 2 threads and the backend uses host memory;
+ *                same bits either way)
  *
  * A stage object is used by one thread at a time.
  */
