@@ -1423,9 +1423,12 @@ static void case_convt1d(cs *c)
 
 static void case_lstm(cs *c)
 {
-    /* T B H: unit sizes, odd H, batched, the real H = 1536 (short T) */
+    /* T B H: unit sizes, odd H, batched, the real H = 1536 (short T);
+     * B > 16 takes blas's lane kernel: a part-filled group, two groups,
+     * a full group at the real width */
     static const int sz[][3] = {{1, 1, 1}, {5, 1, 7}, {9, 3, 33}, {6, 8, 128}, {20, 1, 256},
-                                {3, 1, 1536}, {2, 8, 1536}};
+                                {3, 1, 1536}, {2, 8, 1536}, {4, 17, 33}, {3, 40, 100},
+                                {2, 32, 1536}};
     for (size_t s = 0; s < sizeof sz / sizeof sz[0]; s++)
         for (int rev = 0; rev < 2; rev++) {
             int T = sz[s][0], B = sz[s][1], H = sz[s][2], ldo = 2 * H, off = rev ? H : 0;

@@ -89,7 +89,15 @@ typedef struct blas_kern {
     /* Y[b ldy + r] += W[r,:] . X[b,:] for r < rows, b < nb (nb <= 8) */
     void (*gemv_multi)(const float *W, size_t rows, size_t K, const float *X, size_t ldx, int nb,
                        float *Y, size_t ldy);
+    /* Yt[r ldy + b] = W[r,:] . Xt[:, b] for r < rows, b < SC_BLAS_LANES
+     * (Xt is [K, SC_BLAS_LANES], sequences in the lanes): the recurrent
+     * product of a large LSTM batch straight from the unpacked weights.
+     * NULL where the ISA has too few registers for its tile. */
+    void (*gemm_lanes)(const float *W, size_t rows, size_t K, const float *Xt, float *Yt,
+                       size_t ldy);
 } blas_kern;
+
+#define SC_BLAS_LANES 32
 
 extern const blas_kern sc_blas_kern_generic;
 extern const blas_kern sc_blas_kern_avx2;

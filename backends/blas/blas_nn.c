@@ -69,7 +69,8 @@ int sc_blas_attention(void *ctx, const float *q, int ldq, const float *k, int ld
 /* ---- LSTM: per step, hidden units split over the pool ---- */
 
 /* Up to this batch the recurrent product streams W_hh once per 8 sequences
- * (gemv_multi); above it sgemm's repacking of W_hh pays for itself. */
+ * (gemv_multi); above it the sequences go into vector lanes (gemm_lanes,
+ * 32 per pass over W_hh) or, on ISAs without that kernel, to sgemm. */
 #define LSTM_GEMV_MAX_B 16
 
 typedef struct lstm_job {
@@ -77,7 +78,44 @@ typedef struct lstm_job {
     int B, H, ldo, chunk, first;
     const float *whh, *gxt, *hprev;
     float *gates, *cst, *hout;
+    int lanes, ngroups;          /* gemm_lanes: 2 VW sequences per group */
+    float *xt;                   /* [ngroups][H][lanes] h_{t-1}, transposed */
+    float *yt;                   /* per worker [chunk][lanes] */
 } lstm_job;
+
+/* W_hh rows [j0, j0 + nj) of every gate times h_{t-1}, added into gates. */
+static void lstm_lanes(const lstm_job *j, int j0, int nj, float *yt)
+{
+    int H = j->H, L = j->lanes;
+    size_t g4 = (size_t)4 * H;
+    for (int q = 0; q < 4; q++) {
+        const float *wq = j->whh + ((size_t)q * H + j0) * H;
+        for (int g = 0; g < j->ngroups; g++) {
+            j->k->gemm_lanes(wq, (size_t)nj, (size_t)H, j->xt + (size_t)g * H * L, yt, (size_t)L);
+            int b0 = g * L, nb = j->B - b0 < L ? j->B - b0 : L;
+            for (int b = 0; b < nb; b++) {
+                float *gq = j->gates + (size_t)(b0 + b) * g4 + (size_t)q * H + j0;
+                for (int r = 0; r < nj; r++)
+                    gq[r] += yt[(size_t)r * L + b];
+            }
+        }
+    }
+}
+
+/* xt[g][k][l] = h_{t-1}[g L + l][k], zero for lanes past B. */
+static void lstm_transpose(lstm_job *j)
+{
+    int H = j->H, L = j->lanes;
+    for (int g = 0; g < j->ngroups; g++) {
+        float *x = j->xt + (size_t)g * H * L;
+        for (int l = 0; l < L; l++) {
+            int b = g * L + l;
+            const float *h = b < j->B ? j->hprev + (size_t)b * j->ldo : NULL;
+            for (int k = 0; k < H; k++)
+                x[(size_t)k * L + l] = h ? h[k] : 0.0f;
+        }
+    }
+}
 
 static void lstm_task(void *arg, int64_t b, int64_t e, int w)
 {
@@ -92,7 +130,9 @@ static void lstm_task(void *arg, int64_t b, int64_t e, int w)
             for (int q = 0; q < 4; q++)
                 memcpy(j->gates + bb * g4 + (size_t)q * H + j0, j->gxt + bb * g4 + (size_t)q * H + j0,
                        (size_t)nj * sizeof(float));
-        if (!j->first) {
+        if (!j->first && j->lanes) {
+            lstm_lanes(j, j0, nj, j->yt + (size_t)w * j->chunk * j->lanes);
+        } else if (!j->first) {
             for (int q = 0; q < 4; q++) {
                 const float *wq = j->whh + ((size_t)q * H + j0) * H;
                 float *gq = j->gates + (size_t)q * H + j0;
@@ -125,7 +165,8 @@ int sc_blas_lstm(void *ctx, int T, int B, int H, const float *gx, const float *w
     blas_ctx *c = ctx;
     if (T < 0 || B <= 0 || H <= 0 || ldo < H)
         return T == 0 ? SC_OK : SC_EARG;
-    lstm_job j = {c->k, B, H, ldo, H, 1, whh, NULL, NULL, ws + (size_t)B * H, ws, NULL};
+    lstm_job j = {c->k, B, H, ldo, H, 1, whh, NULL, NULL, ws + (size_t)B * H, ws, NULL,
+                  0, 0, NULL, NULL};
     memset(ws, 0, (size_t)B * H * sizeof(float));
     int parts = 1;
     /* threads pay off once a step's product is ~0.25 MFLOP */
@@ -133,17 +174,31 @@ int sc_blas_lstm(void *ctx, int T, int B, int H, const float *gx, const float *w
         j.chunk = ((H + c->nthreads - 1) / c->nthreads + 15) / 16 * 16;
         parts = (H + j.chunk - 1) / j.chunk;
     }
+    float *lane_buf = NULL;
+    if (B > LSTM_GEMV_MAX_B && c->k->gemm_lanes && T > 1) {
+        j.lanes = SC_BLAS_LANES;
+        j.ngroups = (B + j.lanes - 1) / j.lanes;
+        size_t nxt = (size_t)j.ngroups * H * j.lanes, nyt = (size_t)j.chunk * j.lanes;
+        lane_buf = malloc((nxt + nyt * (size_t)c->nthreads) * sizeof(float));
+        if (!lane_buf)
+            return SC_ENOMEM;
+        j.xt = lane_buf;
+        j.yt = lane_buf + nxt;
+    }
     for (int s = 0; s < T; s++) {
         int t = reverse ? T - 1 - s : s, tp = reverse ? t + 1 : t - 1;
         j.first = s == 0;
         j.gxt = gx + (size_t)t * B * 4 * H;
         j.hprev = s ? out + (size_t)tp * B * ldo : NULL;
         j.hout = out + (size_t)t * B * ldo;
+        if (j.lanes && s)
+            lstm_transpose(&j);
         if (parts == 1)
             lstm_task(&j, 0, 1, 0);
         else
             sc_blas_par(c, parts, lstm_task, &j);
     }
+    free(lane_buf);
     return SC_OK;
 }
 
