@@ -160,6 +160,11 @@ if [ -s "$D/pipe.sctok" ]; then
   expect_fail "truncated sc stream" "trunc.sctok" "$D/o10.wav" -- \
     "$DETOK" -q -B $be $M --steps 5 "$D/trunc.sctok" "$D/o10.wav"
 fi
+# a text file cut at a line boundary (no end line) is caught by the
+# header's duration, before any window is decoded
+head -n 400 "$D/long.txt" >"$D/cut.txt"
+expect_fail "text tokens cut at a line boundary" "cut.txt: truncated: 399 token pairs" "$D/o11.wav" -- \
+  "$DETOK" -q -B $be $M --steps 5 "$D/cut.txt" "$D/o11.wav"
 
 [ $fail -eq 0 ] && echo "all passed"
 exit $fail

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "sc/audio.h"
 #include "sc/npy.h"
+#include "sc/stage_frontend.h"
 #include "sc/ola.h"
 #include "sc/stage_decoder.h"
 #include "sc/stage_vocoder.h"
@@ -408,6 +409,15 @@ static int model_for(detok *d, const char *name, const sc_tok_header *h, sc_err 
     return SC_OK;
 }
 
+static int truncated(const char *name, int64_t have, const sc_tok_header *h, int64_t expect,
+                     sc_err *err)
+{
+    return sc_err_set(err, SC_EFORMAT,
+                      "%s: truncated: %" PRId64 " token pairs, but the header's %" PRId64
+                      " samples (%.2f s) make %" PRId64, name, have, h->samples,
+                      h->samples / 16000.0, expect);
+}
+
 static int check_pair(const detok *d, const char *name, int64_t i, const int64_t p[2],
                       sc_err *err)
 {
@@ -563,6 +573,15 @@ int detok_file(detok *d, const char *in, const char *out, sc_err *err)
         rc = sc_err_set(err, SC_EFORMAT, "%s: no tokens", name);
         goto fail;
     }
+    /* A header with the original duration fixes the pair count (the
+     * encoder's rule): fewer pairs means a cut stream (a text file cut at
+     * a line boundary looks complete otherwise).  Say so as soon as the
+     * input ends, before decoding what is left. */
+    const int64_t expect = h.samples > 0 ? sc_frontend_tkeep(h.samples, 100 / d->K) : -1;
+    if (total > 0 && total < expect) {
+        rc = truncated(name, total, &h, expect, err);
+        goto fail;
+    }
     d->nwin = total > 0 ? sc_ola_window_count(total, d->K) : -1;
     /* For the progress line only: the encoder's token count for the
      * recorded duration (§1.1), ceil(8 (d + 0.16 - fmod(d, 0.16)) / 0.16 / K). */
@@ -614,6 +633,10 @@ int detok_file(detok *d, const char *in, const char *out, sc_err *err)
                     if ((rc = check_pair(d, name, start + nbuf + i, r.tok[nbuf + i], err)))
                         goto fail;
             nbuf += got;
+        }
+        if (r.in.eof && start + nbuf < expect) {
+            rc = truncated(name, start + nbuf, &h, expect, err);
+            goto fail;
         }
         if (nbuf == 0) {
             if (w == 0) {
