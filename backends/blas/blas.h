@@ -95,6 +95,15 @@ typedef struct blas_kern {
      * NULL where the ISA has too few registers for its tile. */
     void (*gemm_lanes)(const float *W, size_t rows, size_t K, const float *Xt, float *Yt,
                        size_t ldy);
+    /* Attention products for dh = 32 or 64 (NULL where the ISA lacks
+     * them).  att_qk: S[i][j] = scale (q_i . k_j) for i < m, j < ldk,
+     * from the head's keys transposed and zero-padded, kt [dh][ldk]
+     * (ldk a multiple of 64).  att_pv: o_i = sum_{j < n} P[i][j] v_j for
+     * i < m, v rows of stride ldv. */
+    void (*att_qk)(const float *q, size_t ldq, int m, const float *kt, int ldk, int dh,
+                   float scale, float *S, size_t lds);
+    void (*att_pv)(const float *P, size_t ldp, int m, int n, const float *v, size_t ldv, int dh,
+                   float *o, size_t ldo);
 } blas_kern;
 
 #define SC_BLAS_LANES 32

@@ -14,27 +14,57 @@ typedef struct att_job {
     float *o;
     int ldq, ldk, ldv, ldo, Lq, Lk, dh, nqb;
     float scale;
+    int fused;            /* the ISA's att_qk / att_pv instead of sgemm */
+    int lks;              /* row stride of S: Lk, or Lk rounded up to 64 (fused) */
     float *scratch;
     size_t per_worker;
 } att_job;
 
+/* kt [dh][lks] = the keys of one head, transposed, zero past Lk. */
+static void att_keys_t(const att_job *j, int h, float *kt)
+{
+    const float *k = j->kk + (size_t)h * j->dh;
+    for (int d = 0; d < j->dh; d++) {
+        float *row = kt + (size_t)d * j->lks;
+        for (int i = 0; i < j->Lk; i++)
+            row[i] = k[(size_t)i * j->ldk + d];
+        for (int i = j->Lk; i < j->lks; i++)
+            row[i] = 0.0f;
+    }
+}
+
 static void att_task(void *arg, int64_t b, int64_t e, int w)
 {
     const att_job *j = arg;
-    float *S = j->scratch + (size_t)w * j->per_worker, *inv = S + (size_t)QB * j->Lk;
+    float *S = j->scratch + (size_t)w * j->per_worker, *inv = S + (size_t)QB * j->lks;
+    float *kt = inv + QB;
+    int kt_head = -1;
     for (int64_t t = b; t < e; t++) {
         int h = (int)(t / j->nqb), i0 = (int)(t % j->nqb) * QB;
         int m = j->Lq - i0 < QB ? j->Lq - i0 : QB, off = h * j->dh;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, j->Lk, j->dh, j->scale,
-                    j->q + (size_t)i0 * j->ldq + off, j->ldq, j->kk + off, j->ldk, 0.0f, S, j->Lk);
+        const float *q = j->q + (size_t)i0 * j->ldq + off;
+        float *o = j->o + (size_t)i0 * j->ldo + off;
+        if (j->fused) {
+            /* tasks of one head are consecutive: transpose its keys once */
+            if (kt_head != h)
+                att_keys_t(j, h, kt);
+            kt_head = h;
+            j->k->att_qk(q, (size_t)j->ldq, m, kt, j->lks, j->dh, j->scale, S, (size_t)j->lks);
+        } else {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, j->Lk, j->dh, j->scale, q,
+                        j->ldq, j->kk + off, j->ldk, 0.0f, S, j->lks);
+        }
         for (int i = 0; i < m; i++) {
-            float *row = S + (size_t)i * j->Lk;
+            float *row = S + (size_t)i * j->lks;
             float mx = j->k->max(row, (size_t)j->Lk);
             inv[i] = 1.0f / j->k->exp_sum(row, (size_t)j->Lk, mx);
         }
-        float *o = j->o + (size_t)i0 * j->ldo + off;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, j->dh, j->Lk, 1.0f, S, j->Lk,
-                    j->v + off, j->ldv, 0.0f, o, j->ldo);
+        if (j->fused)
+            j->k->att_pv(S, (size_t)j->lks, m, j->Lk, j->v + off, (size_t)j->ldv, j->dh, o,
+                         (size_t)j->ldo);
+        else
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, j->dh, j->Lk, 1.0f, S,
+                        j->lks, j->v + off, j->ldv, 0.0f, o, j->ldo);
         /* normalise after PV: dh multiplies per row instead of Lk */
         for (int i = 0; i < m; i++)
             j->k->scale(o + (size_t)i * j->ldo, (size_t)j->dh, inv[i], 0.0f, o + (size_t)i * j->ldo);
@@ -51,8 +81,12 @@ int sc_blas_attention(void *ctx, const float *q, int ldq, const float *k, int ld
         return SC_EARG;
     if (Lq == 0)
         return SC_OK;
+    /* The UNet's and AudioMAE's head widths have register-tiled kernels:
+     * sgemm with K = 32 or N = 32 spends much of its time packing. */
+    int fused = c->k->att_qk && c->k->att_pv && (dh == 32 || dh == 64);
+    int lks = fused ? (Lk + 63) / 64 * 64 : Lk;
     att_job j = {c->k, q, k, v, o, ldq, ldk, ldv, ldo, Lq, Lk, dh, (Lq + QB - 1) / QB, scale,
-                 NULL, (size_t)QB * Lk + QB};
+                 fused, lks, NULL, (size_t)QB * lks + QB + (fused ? (size_t)dh * lks : 0)};
     int64_t tasks = (int64_t)heads * j.nqb;
     int nw = tasks < c->nthreads ? 1 : c->nthreads;
     j.scratch = malloc(j.per_worker * (size_t)(nw > 1 ? c->nthreads : 1) * sizeof(float));
