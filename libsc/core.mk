@@ -3,7 +3,7 @@
 libsc_libsc_la_SOURCES += \
 	libsc/error.c libsc/log.c libsc/tensor.c libsc/mmap.c libsc/pool.c \
 	libsc/config.c libsc/registry.c libsc/dispatch.c libsc/host.c \
-	libsc/util.c libsc/session.c libsc/internal.h libsc/crc32_table.h
+	libsc/util.c libsc/tmpreg.c libsc/session.c libsc/internal.h libsc/crc32_table.h
 
 scinclude_HEADERS += \
 	include/sc/sc.h include/sc/error.h include/sc/log.h include/sc/tensor.h \

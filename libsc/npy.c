@@ -15,6 +15,7 @@
 
 #include "sc/mmap.h"
 #include "sc/npy.h"
+#include "sc/util.h"
 
 static const struct {
     const char *descr;      /* as written */
@@ -382,12 +383,14 @@ int sc_npy_save(const char *path, const sc_tensor *t, sc_err *err)
         free(tmp);
         return sc_err_set(err, SC_EIO, "%s: cannot create: %s", path, strerror(e));
     }
+    sc_tmp_track(tmp);
     fchmod(fd, 0644);   /* mkstemp's 0600 is wrong for a data file */
     FILE *f = fdopen(fd, "wb");
     if (!f) {
         int e = errno;
         close(fd);
         unlink(tmp);
+        sc_tmp_untrack(tmp);
         free(tmp);
         return sc_err_set(err, SC_EIO, "%s: %s", path, strerror(e));
     }
@@ -400,6 +403,7 @@ int sc_npy_save(const char *path, const sc_tensor *t, sc_err *err)
         rc = sc_err_set(err, SC_EIO, "%s: rename: %s", path, strerror(errno));
     if (rc < 0)
         unlink(tmp);
+    sc_tmp_untrack(tmp);
     free(tmp);
     return rc < 0 ? rc : SC_OK;
 }

@@ -69,12 +69,14 @@ int sc_outfile_open(sc_outfile *o, const char *path, sc_err *err)
         memset(o, 0, sizeof *o);
         return sc_err_set(err, SC_EIO, "%s: cannot create: %s", path, strerror(e));
     }
+    sc_tmp_track(o->tmp);
     /* mkstemp makes the file 0600; give it the mode open(2) would have */
     (void)fchmod(fd, 0666 & ~current_umask());
     o->f = fdopen(fd, "wb");
     if (!o->f) {
         close(fd);
         unlink(o->tmp);
+        sc_tmp_untrack(o->tmp);
         free(o->path);
         free(o->tmp);
         memset(o, 0, sizeof *o);
@@ -109,6 +111,8 @@ int sc_outfile_commit(sc_outfile *o, sc_err *err)
     }
     if (bad && o->tmp)
         unlink(o->tmp);
+    if (o->tmp)
+        sc_tmp_untrack(o->tmp);
     int rc = bad ? sc_err_set(err, SC_EIO, "%s: write error: %s", o->path, strerror(e)) : SC_OK;
     free(o->path);
     free(o->tmp);
@@ -122,8 +126,10 @@ void sc_outfile_abort(sc_outfile *o)
         return;
     if (!o->is_stdout && o->f) {
         fclose(o->f);
-        if (o->tmp)
+        if (o->tmp) {
             unlink(o->tmp);
+            sc_tmp_untrack(o->tmp);
+        }
     } else if (o->is_stdout && o->f)
         fflush(o->f);
     free(o->path);

@@ -172,12 +172,14 @@ int sci_tmp_open(sci_tmpfile *t, const char *path, sc_err *err)
         t->path = t->tmp = NULL;
         return sc_err_set(err, SC_EIO, "%s: cannot create: %s", path, strerror(e));
     }
+    sc_tmp_track(t->tmp);
     (void)fchmod(fd, 0644);
     t->f = fdopen(fd, "wb");
     if (!t->f) {
         int e = errno;
         close(fd);
         unlink(t->tmp);
+        sc_tmp_untrack(t->tmp);
         free(t->path);
         free(t->tmp);
         t->path = t->tmp = NULL;
@@ -208,6 +210,7 @@ int sci_tmp_commit(sci_tmpfile *t, sc_err *err)
                         strerror(errno));
     if (rc != SC_OK)
         unlink(t->tmp);
+    sc_tmp_untrack(t->tmp);
     free(t->path);
     free(t->tmp);
     t->path = t->tmp = NULL;
@@ -218,8 +221,10 @@ void sci_tmp_abort(sci_tmpfile *t)
 {
     if (t->f)
         fclose(t->f);
-    if (t->tmp)
+    if (t->tmp) {
         unlink(t->tmp);
+        sc_tmp_untrack(t->tmp);
+    }
     free(t->path);
     free(t->tmp);
     memset(t, 0, sizeof(*t));

@@ -7,7 +7,8 @@
 # documented exit status (sysexits: 65 bad data, 71 out of memory, 74 I/O
 # error; 141 = SIGPIPE, the quiet death of a filter whose reader left, as
 # cat(1) does), no output file and no temporary left behind, and no hang
-# (each run is under timeout(1): 124 means it hung).
+# (each run is under timeout(1): 124 means it hung).  A run ended by
+# SIGTERM or SIGINT removes its temporary output too.
 #
 # Models are synthetic (generated in memory); the only model computations
 # are one sc-tokenize window (reader of its pipe exits early) -- everything
@@ -211,6 +212,23 @@ for t in tokenize detok; do
   fi
   head -n 1 "$D/err" >"$D/err1" && mv "$D/err1" "$D/err"
   expect "sc-$t models under ulimit -v 400000" 71 'cannot allocate [0-9]+ bytes' "$out"
+done
+
+# ---- interrupted: SIGTERM or SIGINT while the output file is open
+# sc-detok creates its file output before the model loads; the signal must
+# remove OUT.tmp.XXXXXX and end the tool by that signal (143, 130).
+for sig in TERM INT; do
+  out=$D/o10$sig.wav rc=0
+  # (a background job starts with SIGINT ignored; env gives it back)
+  env --default-signal=INT $TO "$DETOK" $M --steps 50 "$D/t1500.tok" "$out" 2>"$D/err" &
+  bg=$!
+  n=0
+  while [ $n -lt 1000 ] && ! ls "$out".tmp.* >/dev/null 2>&1; do n=$((n + 1)); sleep 0.01; done
+  # timeout(1) passes TERM and INT on to the tool it runs
+  kill -$sig $bg
+  wait $bg || rc=$?
+  if [ $sig = TERM ]; then want=143; else want=130; fi
+  expect "sc-detok killed by SIG$sig with its output open" $want - "$out"
 done
 
 exit $fail

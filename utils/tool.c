@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "config.h"
+#include "sc/util.h"
 #include "tool.h"
 
 enum { OPT_VERSION = 0x1000, OPT_SYNTHETIC, OPT_TOOL_BASE = 0x2000 };
@@ -77,6 +78,8 @@ int sc_tool_init(sc_tool *t, const sc_tool_spec *spec, int argc, char **argv)
     t->log.fn = sc_log_stderr;
     t->log.user = (void *)spec->prog;
     t->log.level = SC_LOG_WARN;
+    /* an interrupted run leaves no OUT.tmp.XXXXXX behind */
+    sc_tmp_cleanup_on_signals();
 
     /* Build the option tables: common + tool-specific. */
     size_t nextra = 0;

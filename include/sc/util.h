@@ -34,6 +34,19 @@ void sc_outfile_abort(sc_outfile *o);
 /* Display name for messages ("<stdout>" for stdout). */
 const char *sc_outfile_name(const sc_outfile *o);
 
+/* Interrupted runs.  Every temporary output libsc creates (sc_outfile, npy
+ * and checkpoint writers) is tracked from creation until it is renamed or
+ * removed.  sc_tmp_cleanup_on_signals() (the tools call it once at
+ * start-up) installs handlers for SIGINT, SIGTERM, SIGHUP and SIGQUIT that
+ * remove the tracked temporaries and then end the process by the same
+ * signal; a signal the process ignores stays ignored.  Without it a
+ * signal leaves PATH.tmp.XXXXXX behind (never a half-written PATH).
+ * sc_tmp_track/untrack take the caller's own string, which must outlive
+ * the tracking; up to 64 temporaries are tracked at once. */
+void sc_tmp_cleanup_on_signals(void);
+void sc_tmp_track(const char *tmp);
+void sc_tmp_untrack(const char *tmp);
+
 /* CRC-32 (IEEE 802.3, as zip and PNG use), continuing from crc (start 0). */
 uint32_t sc_crc32(uint32_t crc, const void *data, size_t n);
 
