@@ -46,7 +46,7 @@ if [ "$(sort "$D/s0" "$D/s1")" = "$ALL" ] && [ "$(wc -l <"$D/s0")" = 2 ]; then
   ok "shards 0/2 and 1/2 split the list"
 else bad "shards: $(cat "$D/s0") / $(cat "$D/s1")"; fi
 
-# ---- run 1, killed (SIGKILL to its whole process group) after a file
+# ---- run 1, killed (SIGKILL to its whole session) after a file
 # (one file at a time, so the kill lands while the second is under way)
 setsid "$TREE" -P 1 "$S" "$O" $TOOLOPTS >"$D/run1.out" 2>"$D/run1.err" &
 pid=$!
@@ -56,8 +56,13 @@ while [ $n -lt 1200 ] && kill -0 $pid 2>/dev/null; do
   sleep 0.5
   n=$((n + 1))
 done
-kill -KILL -$pid 2>/dev/null
+# the whole session: GNU parallel starts each job in a process group of
+# its own, and a job that outlived the kill would race the resumed run
+# for the same output (seen: run 2's temporary removed by run 1's job)
+pkill -KILL -s $pid 2>/dev/null || kill -KILL -$pid 2>/dev/null
 wait $pid 2>/dev/null
+n=0
+while [ $n -lt 100 ] && pgrep -s $pid >/dev/null 2>&1; do sleep 0.1; n=$((n + 1)); done
 done1=$(cut -f 1 "$O/manifest.tsv" 2>/dev/null | sort)
 [ -n "$done1" ] && ok "run 1 killed after: $(echo $done1)" || bad "run 1 finished nothing before the kill"
 # keep the identity of what was done; plant debris where work remains

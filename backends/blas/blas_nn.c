@@ -112,7 +112,7 @@ typedef struct lstm_job {
     int B, H, ldo, chunk, first;
     const float *whh, *gxt, *hprev;
     float *gates, *cst, *hout;
-    int lanes, ngroups;          /* gemm_lanes: 2 VW sequences per group */
+    int lanes, ngroups;          /* gemm_lanes: SC_BLAS_LANES sequences per group */
     float *xt;                   /* [ngroups][H][lanes] h_{t-1}, transposed */
     float *yt;                   /* per worker [chunk][lanes] */
 } lstm_job;
