@@ -59,7 +59,8 @@
  *    pair=0|1    with a shared head, run the two guidance tails side by
  *                side, each single-threaded (default 1 when the pool has
  *                exactly 2 threads and the backend uses host memory;
- *                same bits either way)
+ *                same bits either way; pair=1 with a device backend is
+ *                refused)
  *
  * A stage object is used by one thread at a time.
  */

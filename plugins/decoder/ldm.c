@@ -584,6 +584,10 @@ static int dec_create(const sc_stage_env *env, void **self, sc_err *err)
      * backend queues ops on one stream) */
     d->pair = env->be->host_memory && h->pool && h->pool_size(h->pool) == 2;
     int rc = parse_options(d, env->options, err);
+    if (!rc && d->pair && !env->be->host_memory)
+        rc = h->err_set(err, SC_ECONFIG,
+                        "decoder: pair=1 runs two op streams at once, which a device backend "
+                        "does not take");
     if (rc) {
         free(d);
         return rc;
