@@ -17,25 +17,27 @@
 
 static const char *slots[NSLOTS];
 
-void sc_tmp_track(const char *tmp)
+/* Replace the first slot holding `from` by `to` (track: NULL -> name;
+ * untrack: name -> NULL).  A full table tracks nothing more: that file is
+ * then simply not cleaned up on a signal. */
+static void swap_slot(const char *from, const char *to)
 {
     for (int i = 0; i < NSLOTS; i++) {
-        const char *empty = NULL;
-        if (__atomic_compare_exchange_n(&slots[i], &empty, tmp, 0, __ATOMIC_SEQ_CST,
+        const char *want = from;
+        if (__atomic_compare_exchange_n(&slots[i], &want, to, 0, __ATOMIC_SEQ_CST,
                                         __ATOMIC_SEQ_CST))
             return;
     }
-    /* table full: that file is simply not cleaned up on a signal */
+}
+
+void sc_tmp_track(const char *tmp)
+{
+    swap_slot(NULL, tmp);
 }
 
 void sc_tmp_untrack(const char *tmp)
 {
-    for (int i = 0; i < NSLOTS; i++) {
-        const char *want = tmp;
-        if (__atomic_compare_exchange_n(&slots[i], &want, NULL, 0, __ATOMIC_SEQ_CST,
-                                        __ATOMIC_SEQ_CST))
-            return;
-    }
+    swap_slot(tmp, NULL);
 }
 
 static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
