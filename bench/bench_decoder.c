@@ -17,25 +17,12 @@
 #include <time.h>
 #include "sc/session.h"
 #include "sc/stage_decoder.h"
+#include "benchutil.h"
 
 /* ARCHITECTURE.md §12, rate 100: 26.6 GMAC per evaluation of which 6.23 are
  * the context K/V projections the stage caches per window. */
 #define GFLOP_EVAL 53.2
 #define GFLOP_KV 12.46
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* ---- -p: per-op profile (wraps the session's resolved op table) ---- */
 
@@ -48,10 +35,10 @@ static sc_backend_vt orig;
 
 #define PROF(k, fl, call)                                                       \
     do {                                                                        \
-        double w0 = now(), c0 = cpu_now();                                      \
+        double w0 = bench_now(), c0 = bench_cpu();                                      \
         int rc_ = call;                                                         \
-        prof[k].wall += now() - w0;                                             \
-        prof[k].cpu += cpu_now() - c0;                                          \
+        prof[k].wall += bench_now() - w0;                                             \
+        prof[k].cpu += bench_cpu() - c0;                                          \
         prof[k].flop += (fl);                                                   \
         prof[k].n++;                                                            \
         return rc_;                                                             \
@@ -165,7 +152,7 @@ typedef struct prog { double t0, first, last; int n; } prog;
 static void on_progress(void *user, int s, int n)
 {
     prog *p = user;
-    double t = now();
+    double t = bench_now();
     if (s == 1)
         p->first = t - p->t0;
     p->last = t;
@@ -210,7 +197,7 @@ int main(int argc, char **argv)
     cfg.sem_vocab = 16384;
     cfg.threads = threads;
     snprintf(cfg.backend, sizeof cfg.backend, "%s", backend);
-    double t0 = now();
+    double t0 = bench_now();
     sc_session *s = sc_session_open(&cfg, &log, &err);
     sc_stage *st = s ? sc_session_stage(s, SC_KIND_DECODER, &err) : NULL;
     if (!st) {
@@ -221,38 +208,12 @@ int main(int argc, char **argv)
     int W, Dc;
     vt->dims(st->self, &W, &Dc);
     printf("backend %s, threads %d, model load + stage %.1f s\n", backend,
-           threads ? threads : sc_ncpus(), now() - t0);
+           threads ? threads : sc_ncpus(), bench_now() - t0);
 
     /* the sgemm ceiling right now, through the same backend: 1024^3 */
-    double ceil_gf, ceil_cpu;
-    {
-        const sc_backend_vt *be = &st->backend->vt;
-        void *bc = st->backend->ctx;
-        size_t n = 1024 * 1024;
-        float *A = be->buf_alloc(bc, n * 4), *B = be->buf_alloc(bc, n * 4);
-        float *C = be->buf_alloc(bc, n * 4), *h = malloc(n * 4);
-        for (size_t i = 0; i < n; i++)
-            h[i] = (float)(i % 13) * 0.01f;
-        be->upload(bc, A, h, n * 4);
-        be->upload(bc, B, h, n * 4);
-        be->gemm(bc, 0, 0, 1024, 1024, 1024, 1.0f, A, 1024, B, 1024, 0.0f, C, 1024);
-        double best = 1e9, c0 = cpu_now();
-        for (int r = 0; r < 5; r++) {
-            double a = now();
-            be->gemm(bc, 0, 0, 1024, 1024, 1024, 1.0f, A, 1024, B, 1024, 0.0f, C, 1024);
-            be->sync(bc);
-            if (now() - a < best)
-                best = now() - a;
-        }
-        ceil_gf = 2.0 * 1024 * 1024 * 1024 / best / 1e9;
-        ceil_cpu = 5 * 2.0 * 1024 * 1024 * 1024 / (cpu_now() - c0) / 1e9;
-        printf("sgemm 1024^3 through the backend now: %.1f GFLOP/s wall (best of 5), "
-               "%.1f GFLOP per CPU-second (the ceilings of this run)\n", ceil_gf, ceil_cpu);
-        be->buf_free(bc, A);
-        be->buf_free(bc, B);
-        be->buf_free(bc, C);
-        free(h);
-    }
+    double ceil_cpu, ceil_gf = bench_sgemm_ceiling(&st->backend->vt, st->backend->ctx, &ceil_cpu);
+    printf("sgemm 1024^3 through the backend now: %.1f GFLOP/s wall (best of 5), "
+           "%.1f GFLOP per CPU-second (the ceilings of this run)\n", ceil_gf, ceil_cpu);
 
     /* a full window of pseudo-random valid tokens */
     int64_t *tok = malloc(sizeof(int64_t) * 2 * W);
@@ -271,15 +232,15 @@ int main(int argc, char **argv)
     }
     double best_cond = 1e9, best_unc = 1e9, cpu_unc = 0;
     for (int e = 0; e < evals; e++) {
-        double a = now();
+        double a = bench_now();
         if (vt->unet(st->self, x, 981, ctx, v, &err)) {
             fprintf(stderr, "bench_decoder: %s\n", err.msg);
             return 1;
         }
-        double b = now(), cb = cpu_now();
+        double b = bench_now(), cb = bench_cpu();
         vt->unet(st->self, x, 981, NULL, v, &err);
-        double c = now();
-        cpu_unc += cpu_now() - cb;
+        double c = bench_now();
+        cpu_unc += bench_cpu() - cb;
         if (b - a < best_cond) best_cond = b - a;
         if (c - b < best_unc) best_unc = c - b;
     }
@@ -305,13 +266,13 @@ int main(int argc, char **argv)
         prog p = {0};
         o.progress = on_progress;
         o.user = &p;
-        p.t0 = now();
-        double c0 = cpu_now();
+        p.t0 = bench_now();
+        double c0 = bench_cpu();
         if (vt->sample(st->self, tok, W, &o, lat, &err)) {
             fprintf(stderr, "bench_decoder: %s\n", err.msg);
             return 1;
         }
-        double tot = now() - p.t0, ctot = cpu_now() - c0;
+        double tot = bench_now() - p.t0, ctot = bench_cpu() - c0;
         int n = p.n;
         double per = n > 1 ? (p.last - p.t0 - p.first) / (n - 2 > 0 ? n - 2 : 1) : tot;
         if (n > 2)

@@ -30,26 +30,7 @@
 #include "sc/log.h"
 #include "sc/pool.h"
 #include "sc/registry.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmpd(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "benchutil.h"
 
 static float *rnd(sc_backend *be, size_t n, float a)
 {
@@ -161,7 +142,7 @@ static double run(bench *b, const bcase *c, double *flops, double *bytes, int *s
     }
     int64_t *idx = c->op == B_NEAREST ? malloc(sizeof(int64_t) * p[0]) : NULL;
     for (int it = -1; it < reps || t_all < 0.2; it++) {
-        double t0 = now(), c0 = cpu_now();
+        double t0 = bench_now(), c0 = bench_cpu();
         switch (c->op) {
         case B_GEMM:
             rc = vt->gemm(cx, 0, 0, p[0], p[1], p[2], 1.0f, bufs[0], p[2], bufs[1], p[1], 0.0f, bufs[2], p[1]);
@@ -204,7 +185,7 @@ static double run(bench *b, const bcase *c, double *flops, double *bytes, int *s
             break;
         }
         vt->sync(cx);
-        double dt = now() - t0, dc = cpu_now() - c0;
+        double dt = bench_now() - t0, dc = bench_cpu() - c0;
         if (rc) {
             fprintf(stderr, "bench_ops: %s failed: %s\n", c->name, sc_strerror(rc));
             exit(70);
@@ -221,7 +202,7 @@ static double run(bench *b, const bcase *c, double *flops, double *bytes, int *s
             best_cpu = dc / (dt * b->threads);
         }
     }
-    qsort(t, done, sizeof t[0], cmpd);
+    qsort(t, done, sizeof t[0], bench_cmpd);
     double med = t[done / 2];
     free(idx);
     for (int i = 0; i < nb; i++)

@@ -12,39 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "sc/config.h"
 #include "sc/npy.h"
 #include "sc/session.h"
 #include "sc/stage_semantic.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* CPU seconds of every thread of the process: robust against other load on
- * the machine, where wall time is not. */
-static double cpu(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 1e-6 * (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-}
-
-static int cmpd(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "benchutil.h"
 
 static void stats(double *t, int n, double *mn, double *med)
 {
-    qsort(t, n, sizeof *t, cmpd);
+    qsort(t, n, sizeof *t, bench_cmpd);
     *mn = t[0];
     *med = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
 }
@@ -128,13 +106,13 @@ int main(int argc, char **argv)
             return 1;
         }
         for (int r = 0; r < reps; r++) {
-            double t0 = now(), c0 = cpu();
+            double t0 = bench_now(), c0 = bench_cpu();
             if (vt->audiomae(st->self, nwin, x, out, &err)) {
                 fprintf(stderr, "bench_semantic: %s\n", err.msg);
                 return 1;
             }
-            t[r] = (now() - t0) / nwin;
-            c[r] = (cpu() - c0) / nwin;
+            t[r] = (bench_now() - t0) / nwin;
+            c[r] = (bench_cpu() - c0) / nwin;
         }
         stats(t, reps, &mn, &med);
         stats(c, reps, &cmn, &cmed);
@@ -174,13 +152,13 @@ int main(int argc, char **argv)
             return 1;
         }
         for (int r = 0; r < reps; r++) {
-            double t0 = now(), c0 = cpu();
+            double t0 = bench_now(), c0 = bench_cpu();
             if (vt->quantize(st->self, nwin * n, y, fd, tok, NULL, 0, &err)) {
                 fprintf(stderr, "bench_semantic: %s\n", err.msg);
                 return 1;
             }
-            t[r] = (now() - t0) / nwin;
-            c[r] = (cpu() - c0) / nwin;
+            t[r] = (bench_now() - t0) / nwin;
+            c[r] = (bench_cpu() - c0) / nwin;
         }
         stats(t, reps, &mn, &med);
         stats(c, reps, &cmn, &cmed);

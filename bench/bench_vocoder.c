@@ -22,22 +22,10 @@
 #include "sc/npy.h"
 #include "sc/session.h"
 #include "sc/stage_vocoder.h"
+#include "benchutil.h"
 
 #define VAE_GFLOP 670.5
 #define HIFI_GFLOP 1027.0
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmpd(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static void load_or_fill(const char *rel, float *dst, size_t n, size_t offset)
 {
@@ -63,7 +51,7 @@ static void load_or_fill(const char *rel, float *dst, size_t n, size_t offset)
 static void report(const char *what, double *t, int n, double gflop, double ceil_gf,
                    double off_lo, double off_hi)
 {
-    qsort(t, n, sizeof *t, cmpd);
+    qsort(t, n, sizeof *t, bench_cmpd);
     double mn = t[0], med = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
     printf("%-8s min %.2f s, median %.2f s per window: %.1f GFLOP/s = %.0f%% of sgemm; "
            "official %.2f-%.2f s: %.2f-%.2fx\n",
@@ -105,7 +93,7 @@ int main(int argc, char **argv)
     cfg.sem_vocab = 16384;
     cfg.threads = threads;
     snprintf(cfg.backend, sizeof cfg.backend, "%s", backend);
-    double t0 = now();
+    double t0 = bench_now();
     sc_session *s = sc_session_open(&cfg, &log, &err);
     sc_stage *st = s ? sc_session_stage(s, SC_KIND_VOCODER, &err) : NULL;
     if (!st) {
@@ -116,36 +104,11 @@ int main(int argc, char **argv)
     }
     const sc_vocoder_vt *vt = st->vt;
     printf("backend %s, threads %d, synthetic weights + stage %.1f s\n", st->backend->name,
-           threads ? threads : sc_ncpus(), now() - t0);
+           threads ? threads : sc_ncpus(), bench_now() - t0);
 
     /* The sgemm ceiling now, through the same backend: 1024^3. */
-    double ceil_gf;
-    {
-        const sc_backend_vt *be = &st->backend->vt;
-        void *bc = st->backend->ctx;
-        size_t n = 1024 * 1024;
-        float *A = be->buf_alloc(bc, n * 4), *B = be->buf_alloc(bc, n * 4);
-        float *C = be->buf_alloc(bc, n * 4), *h = malloc(n * 4);
-        for (size_t i = 0; i < n; i++)
-            h[i] = (float)(i % 13) * 0.01f;
-        be->upload(bc, A, h, n * 4);
-        be->upload(bc, B, h, n * 4);
-        be->gemm(bc, 0, 0, 1024, 1024, 1024, 1.0f, A, 1024, B, 1024, 0.0f, C, 1024);
-        double best = 1e9;
-        for (int r = 0; r < 5; r++) {
-            double a = now();
-            be->gemm(bc, 0, 0, 1024, 1024, 1024, 1.0f, A, 1024, B, 1024, 0.0f, C, 1024);
-            be->sync(bc);
-            if (now() - a < best)
-                best = now() - a;
-        }
-        ceil_gf = 2.0 * 1024 * 1024 * 1024 / best / 1e9;
-        printf("sgemm 1024^3 through the backend now: %.1f GFLOP/s\n", ceil_gf);
-        be->buf_free(bc, A);
-        be->buf_free(bc, B);
-        be->buf_free(bc, C);
-        free(h);
-    }
+    double ceil_gf = bench_sgemm_ceiling(&st->backend->vt, st->backend->ctx, NULL);
+    printf("sgemm 1024^3 through the backend now: %.1f GFLOP/s\n", ceil_gf);
 
     size_t nz = SC_VOC_LATENT_COUNT, nm = (size_t)SC_VOC_MEL_FRAMES * SC_VOC_MEL_BINS;
     float *z = malloc(nz * 4), *mel = malloc(nm * 4), *wave = malloc(SC_VOC_WAVE_LEN * 4);
@@ -155,28 +118,28 @@ int main(int argc, char **argv)
     int rc = 0;
     /* The first call also allocates the stage's buffers: timed apart. */
     if (do_vae) {
-        double a = now();
+        double a = bench_now();
         if ((rc = vt->vae(st->self, z, SC_VOC_ZH, mel, &err)))
             goto out;
-        printf("vae      first call %.2f s\n", now() - a);
+        printf("vae      first call %.2f s\n", bench_now() - a);
         for (int r = 0; r < reps; r++) {
-            a = now();
+            a = bench_now();
             if ((rc = vt->vae(st->self, z, SC_VOC_ZH, mel, &err)))
                 goto out;
-            t[r] = now() - a;
+            t[r] = bench_now() - a;
         }
         report("vae", t, reps, VAE_GFLOP, ceil_gf, 2.66, 3.58);
     }
     if (do_hifi) {
-        double a = now();
+        double a = bench_now();
         if ((rc = vt->hifigan(st->self, mel, SC_VOC_MEL_FRAMES, wave, &err)))
             goto out;
-        printf("hifigan  first call %.2f s\n", now() - a);
+        printf("hifigan  first call %.2f s\n", bench_now() - a);
         for (int r = 0; r < reps; r++) {
-            a = now();
+            a = bench_now();
             if ((rc = vt->hifigan(st->self, mel, SC_VOC_MEL_FRAMES, wave, &err)))
                 goto out;
-            t[r] = now() - a;
+            t[r] = bench_now() - a;
         }
         report("hifigan", t, reps, HIFI_GFLOP, ceil_gf, 4.52, 5.50);
     }

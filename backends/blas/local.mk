@@ -20,7 +20,7 @@ EXTRA_DIST += backends/blas/kern.inc
 
 # Op-level benchmark (bench/ops.sh, run by `make bench`).
 noinst_PROGRAMS += bench/bench_ops
-bench_bench_ops_SOURCES = bench/bench_ops.c
+bench_bench_ops_SOURCES = bench/bench_ops.c bench/benchutil.c bench/benchutil.h
 bench_bench_ops_LDADD = libsc/libsc.la $(LIBM)
 SC_BENCHES += bench/ops.sh
 EXTRA_DIST += bench/ops.sh

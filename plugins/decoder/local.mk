@@ -23,7 +23,7 @@ tests_check_decoder_LDADD = $(CHECK_LDADD_ALL)
 
 # One 10.24 s window at 50 / 25 / 10 steps: UNet and step times, GFLOP/s.
 noinst_PROGRAMS += bench/bench_decoder
-bench_bench_decoder_SOURCES = bench/bench_decoder.c
+bench_bench_decoder_SOURCES = bench/bench_decoder.c bench/benchutil.c bench/benchutil.h
 bench_bench_decoder_LDADD = libsc/libsc.la $(LIBM)
 SC_BENCHES += bench/decoder.sh
 EXTRA_DIST += bench/decoder.sh

@@ -18,7 +18,7 @@ tests_check_semantic_LDADD = $(CHECK_LDADD_ALL)
 
 # Timing of AudioMAE and the codebook search per backend.
 noinst_PROGRAMS += bench/bench_semantic
-bench_bench_semantic_SOURCES = bench/bench_semantic.c
+bench_bench_semantic_SOURCES = bench/bench_semantic.c bench/benchutil.c bench/benchutil.h
 bench_bench_semantic_LDADD = libsc/libsc.la $(LIBM)
 SC_BENCHES += bench/semantic.sh
 EXTRA_DIST += bench/semantic.sh

@@ -31,7 +31,7 @@ EXTRA_DIST += tests/sc-detok.sh
 
 # VAE / HiFi-GAN seconds per window and GFLOP/s; end-to-end sc-detok time.
 noinst_PROGRAMS += bench/bench_vocoder
-bench_bench_vocoder_SOURCES = bench/bench_vocoder.c
+bench_bench_vocoder_SOURCES = bench/bench_vocoder.c bench/benchutil.c bench/benchutil.h
 bench_bench_vocoder_LDADD = libsc/libsc.la $(LIBM)
 SC_BENCHES += bench/vocoder.sh
 EXTRA_DIST += bench/vocoder.sh
