@@ -1,0 +1,4 @@
+# Tests of what a user or packager meets outside the pipeline itself: the
+# git tree after an in-tree build, the Debian packaging, the README.
+TESTS += tests/gitignore.sh
+EXTRA_DIST += tests/gitignore.sh
