@@ -31,7 +31,7 @@ dist_synthfixed_DATA = \
 	data/synth/weights-fixed/schedule.sqrt_recipm1_alphas_cumprod.npy
 
 bin_PROGRAMS += utils/sc-model
-utils_sc_model_SOURCES = utils/sc-model.c
+utils_sc_model_SOURCES = utils/sc-model.c utils/fetch.c utils/fetch.h
 utils_sc_model_LDADD = utils/libsctool.la libsc/libsc.la
 
 dist_man_MANS += man/sc-model.1

@@ -2,3 +2,5 @@
 # git tree after an in-tree build, the Debian packaging, the README.
 TESTS += tests/gitignore.sh
 EXTRA_DIST += tests/gitignore.sh
+TESTS += tests/sc-fetch.sh
+EXTRA_DIST += tests/sc-fetch.sh

@@ -27,6 +27,7 @@
 #include "sc/ckpt.h"
 #include "sc/npy.h"
 #include "sc/synth.h"
+#include "fetch.h"
 #include "tool.h"
 
 #define DEFAULT_BASE_URL "https://huggingface.co/haoheliu/SemantiCodec/resolve/main"
@@ -140,7 +141,14 @@ static char **options_first(int argc, char **argv)
     return out;
 }
 
-static int mkdirs(const char *path, sc_err *err)
+/* Directories a fetch created, removed again (when empty) if it fails. */
+typedef struct dirlist {
+    char path[16][SC_PATH_MAX];
+    int n;
+} dirlist;
+
+/* mkdir -p; the directories it creates are added to made (may be NULL). */
+static int mkdirs(const char *path, dirlist *made, sc_err *err)
 {
     char buf[SC_PATH_MAX];
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
@@ -149,9 +157,13 @@ static int mkdirs(const char *path, sc_err *err)
         if (*p == '/' || *p == '\0') {
             char c = *p;
             *p = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            if (mkdir(buf, 0777) == 0) {
+                if (made && made->n < 16)
+                    snprintf(made->path[made->n++], SC_PATH_MAX, "%s", buf);
+            } else if (errno != EEXIST) {
                 return sc_err_set(err, SC_EIO, "%s: cannot create directory: %s", buf,
                                   strerror(errno));
+            }
             *p = c;
             if (!c)
                 break;
@@ -160,15 +172,16 @@ static int mkdirs(const char *path, sc_err *err)
     return SC_OK;
 }
 
-static int mkparent(const char *file, sc_err *err)
+static int mkparent(const char *file, dirlist *made, sc_err *err)
 {
     char buf[SC_PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", file);
+    if (snprintf(buf, sizeof buf, "%s", file) >= (int)sizeof buf)
+        return sc_err_set(err, SC_ERANGE, "%s: path too long", file);
     char *s = strrchr(buf, '/');
     if (!s || s == buf)
         return SC_OK;
     *s = '\0';
-    return mkdirs(buf, err);
+    return mkdirs(buf, made, err);
 }
 
 static double now(void)
@@ -197,13 +210,16 @@ static int file_exists(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static const char *model_dir(const sc_tool *t, const opts *o, sc_err *err)
+/* The directory cmd works on: -o DIR, else the configured model directory
+ * (-m, $SC_MODEL_DIR, [model] dir).  verify names it as an operand. */
+static const char *model_dir(const sc_tool *t, const opts *o, const char *cmd, sc_err *err)
 {
     if (o->out)
         return o->out;
     if (t->cfg.model_dir[0])
         return t->cfg.model_dir;
-    sc_err_set(err, SC_EARG, "no model directory: give -o DIR (or -m DIR)");
+    sc_err_set(err, SC_EARG, "%s: no model directory: give %s (or -m DIR, $SC_MODEL_DIR or "
+               "[model] dir in sc.ini)", cmd, strcmp(cmd, "verify") ? "-o DIR" : "DIR");
     return NULL;
 }
 
@@ -218,7 +234,7 @@ static sc_pool *make_pool(const sc_tool *t, sc_err *err)
 static int cmd_synth(sc_tool *t, opts *o, int argc, char **argv)
 {
     sc_err err = { 0 };
-    const char *dir = model_dir(t, o, &err);
+    const char *dir = model_dir(t, o, "synth", &err);
     if (!dir)
         return sc_tool_fail(t, &err);
     if (t->nargs) {
@@ -259,7 +275,7 @@ static int cmd_synth(sc_tool *t, opts *o, int argc, char **argv)
         if (sc_model_ckpt_path(dir, rate, which[w], path, sizeof path) != SC_OK)
             rc = sc_err_set(&err, SC_ERANGE, "%s: path too long", dir);
         if (rc == SC_OK)
-            rc = mkparent(path, &err);
+            rc = mkparent(path, NULL, &err);
         if (rc == SC_OK) {
             double t1 = now();
             sc_tool_progress(t, "writing %s (%.2f GB)", path,
@@ -281,7 +297,7 @@ static int cmd_synth(sc_tool *t, opts *o, int argc, char **argv)
         if (rc == SC_OK && sc_model_codebook_path(dir, rate, vocabs[i], path, sizeof path))
             rc = sc_err_set(&err, SC_ERANGE, "%s: path too long", dir);
         if (rc == SC_OK)
-            rc = mkparent(path, &err);
+            rc = mkparent(path, NULL, &err);
         if (rc == SC_OK) {
             double t1 = now();
             rc = sc_synth_write_codebook(o->synth_dir, rate, vocabs[i], path, pool, &err);
@@ -468,9 +484,14 @@ static int verify_dir(sc_tool *t, const opts *o, const char *dir, int nr, const 
 {
     vstate v = { t, 0 };
     struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        problem(&v, "%s: not a directory", dir);
+    if (stat(dir, &st) != 0) {
+        problem(&v, "%s: %s", dir, errno == ENOENT ? "no such directory" : strerror(errno));
         return 66; /* EX_NOINPUT */
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        problem(&v, "%s: not a directory (verify checks a model directory; sc-model inspect "
+                "FILE looks into one file)", dir);
+        return 66;
     }
     int checked = 0;
     for (int r = 0; r < nr; r++) {
@@ -503,7 +524,7 @@ static int verify_dir(sc_tool *t, const opts *o, const char *dir, int nr, const 
 static int cmd_verify(sc_tool *t, opts *o, int argc, char **argv)
 {
     sc_err err = { 0 };
-    const char *dir = t->nargs ? t->args[0] : model_dir(t, o, &err);
+    const char *dir = t->nargs ? t->args[0] : model_dir(t, o, "verify", &err);
     if (!dir)
         return sc_tool_fail(t, &err);
     if (t->nargs > 1) {
@@ -567,6 +588,12 @@ static int cmd_inspect(sc_tool *t, opts *o)
         return sc_tool_fail(t, &err);
     }
     const char *path = t->args[0];
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        sc_err_set(&err, SC_EARG, "%s: is a directory; inspect looks into one .ckpt or .npy "
+                   "file (sc-model verify %s checks a model directory)", path, path);
+        return sc_tool_fail(t, &err);
+    }
     FILE *f = fopen(path, "rb");
     unsigned char magic[6] = { 0 };
     if (!f) {
@@ -638,71 +665,66 @@ static int cmd_inspect(sc_tool *t, opts *o)
 
 /* ---- fetch ---------------------------------------------------------------- */
 
-static int run_curl(const sc_tool *t, const char *url, const char *part, sc_err *err)
+/* What a fetch downloads: the files of the rates and vocabularies asked
+ * for, with their sizes from the manifests (the tensor bytes, which are
+ * within 0.1 % of the published files; a codebook is its array plus the
+ * 128-byte .npy header). */
+typedef struct fetch_item {
+    char path[SC_PATH_MAX];
+    uint64_t bytes;
+} fetch_item;
+
+static int fetch_plan(const opts *o, const char *dir, int nr, const int *rates, int nv,
+                      const int *vocabs, fetch_item *items, int *n, sc_err *err)
 {
-    const char *curl = getenv("SC_CURL");
-    if (!curl || !*curl)
-        curl = "curl";
-    const char *argv[16];
-    int k = 0;
-    argv[k++] = curl;
-    argv[k++] = "-fL";
-    argv[k++] = "-C";
-    argv[k++] = "-";
-    argv[k++] = "--retry";
-    argv[k++] = "3";
-    if (t->quiet || !isatty(STDERR_FILENO))
-        argv[k++] = "-sS";
-    argv[k++] = "-o";
-    argv[k++] = part;
-    argv[k++] = "--";
-    argv[k++] = url;
-    argv[k] = NULL;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0)
-        return sc_err_set(err, SC_EIO, "cannot start %s: %s", curl, strerror(errno));
-    if (pid == 0) {
-        execvp(curl, (char *const *)argv);
-        fprintf(stderr, "%s: cannot run %s: %s\n", t->prog, curl, strerror(errno));
-        _exit(127);
+    *n = 0;
+    for (int r = 0; r < nr; r++) {
+        for (int w = 0; w < 2; w++) {
+            const char *which = w ? "decoder" : "encoder";
+            fetch_item *it = &items[(*n)++];
+            sc_model_ckpt_path(dir, rates[r], which, it->path, sizeof it->path);
+            sc_err e2 = { 0 };
+            sc_synth_manifest *m = sc_synth_manifest_open(o->synth_dir, rates[r], which, &e2);
+            it->bytes = m ? sc_synth_manifest_bytes(m) : 0;   /* size unknown: no percentage */
+            sc_synth_manifest_free(m);
+        }
+        for (int i = 0; i < nv; i++) {
+            if (!sc_model_valid(rates[r], vocabs[i]))
+                return sc_err_set(err, SC_EARG, "fetch: rate %d vocabulary %d is not a "
+                                  "published configuration", rates[r], vocabs[i]);
+            fetch_item *it = &items[(*n)++];
+            sc_model_codebook_path(dir, rates[r], vocabs[i], it->path, sizeof it->path);
+            it->bytes = (uint64_t)vocabs[i] * 768u * (uint64_t)(100 / rates[r]) * 4u + 128u;
+        }
     }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return sc_err_set(err, SC_EIO, "waiting for %s: %s", curl, strerror(errno));
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        return SC_OK;
-    if (WIFEXITED(status))
-        return sc_err_set(err, SC_EIO, "%s: download failed (curl exit status %d); run again "
-                          "to resume", url, WEXITSTATUS(status));
-    return sc_err_set(err, SC_EIO, "%s: download interrupted (signal %d); run again to resume",
-                      url, WTERMSIG(status));
+    return SC_OK;
 }
 
-static int fetch_one(const sc_tool *t, const opts *o, const char *dir, const char *path,
-                     sc_err *err)
+static int fetch_one(const sc_tool *t, const opts *o, const char *curl, const char *dir,
+                     const fetch_item *it, dirlist *made, sc_err *err)
 {
-    const char *rel = path + strlen(dir) + 1;
-    if (file_exists(path) && !o->force) {
-        sc_log_msg(&t->log, SC_LOG_INFO, "%s: already there", path);
-        return SC_OK;
-    }
-    int rc = mkparent(path, err);
+    const char *path = it->path, *rel = path + strlen(dir) + 1;
+    int rc = mkparent(path, made, err);
     if (rc)
         return rc;
-    char url[SC_PATH_MAX * 2], part[SC_PATH_MAX + 8];
+    char url[SC_PATH_MAX * 2], part[SC_PATH_MAX + 8], size[32];
     const char *base = o->base_url ? o->base_url : DEFAULT_BASE_URL;
     size_t bl = strlen(base);
     while (bl > 0 && base[bl - 1] == '/')
         bl--;
     snprintf(url, sizeof url, "%.*s/%s", (int)bl, base, rel);
-    snprintf(part, sizeof part, "%s.part", path);
+    if (snprintf(part, sizeof part, "%s.part", path) >= (int)sizeof part)
+        return sc_err_set(err, SC_ERANGE, "%s: path too long", path);
     if (o->force)
         unlink(part);
-    if (!t->quiet)
-        fprintf(stderr, "%s: fetching %s\n", t->prog, url);
-    rc = run_curl(t, url, part, err);
+    if (!t->quiet) {
+        if (it->bytes)
+            fprintf(stderr, "%s: fetching %s (%s)\n", t->prog, url,
+                    sc_fetch_size_str(it->bytes, size, sizeof size));
+        else
+            fprintf(stderr, "%s: fetching %s\n", t->prog, url);
+    }
+    rc = sc_fetch_file(t, curl, url, part, it->bytes, err);
     if (rc)
         return rc;
     if (rename(part, path) != 0)
@@ -714,7 +736,7 @@ static int fetch_one(const sc_tool *t, const opts *o, const char *dir, const cha
 static int cmd_fetch(sc_tool *t, opts *o, int argc, char **argv)
 {
     sc_err err = { 0 };
-    const char *dir = model_dir(t, o, &err);
+    const char *dir = model_dir(t, o, "fetch", &err);
     if (!dir)
         return sc_tool_fail(t, &err);
     if (t->nargs) {
@@ -724,26 +746,37 @@ static int cmd_fetch(sc_tool *t, opts *o, int argc, char **argv)
     int rate = t->cfg.token_rate, vocab = t->cfg.sem_vocab;
     int rg = given(argc, argv, 'r', "rate"), vg = given(argc, argv, 'V', "vocab");
     const int *rates = rg ? &rate : RATES, *vocabs = vg ? &vocab : VOCABS;
-    int nr = rg ? 1 : 3, nv = vg ? 1 : 4;
-    int rc = mkdirs(dir, &err);
-    char path[SC_PATH_MAX];
-    for (int r = 0; r < nr && rc == SC_OK; r++) {
-        for (int w = 0; w < 2 && rc == SC_OK; w++) {
-            sc_model_ckpt_path(dir, rates[r], w ? "decoder" : "encoder", path, sizeof path);
-            rc = fetch_one(t, o, dir, path, &err);
-        }
-        for (int i = 0; i < nv && rc == SC_OK; i++) {
-            if (!sc_model_valid(rates[r], vocabs[i])) {
-                rc = sc_err_set(&err, SC_EARG, "fetch: rate %d vocabulary %d is not a "
-                                "published configuration", rates[r], vocabs[i]);
-                break;
-            }
-            sc_model_codebook_path(dir, rates[r], vocabs[i], path, sizeof path);
-            rc = fetch_one(t, o, dir, path, &err);
-        }
-    }
-    if (rc)
+    int nr = rg ? 1 : 3, nv = vg ? 1 : 4, n;
+    fetch_item items[3 * 6];
+    char curl[SC_PATH_MAX], size[32];
+    if (fetch_plan(o, dir, nr, rates, nv, vocabs, items, &n, &err) ||
+        sc_fetch_find_curl(curl, sizeof curl, &err))
         return sc_tool_fail(t, &err);
+    uint64_t total = 0;
+    int todo = 0;
+    for (int i = 0; i < n; i++) {
+        if (file_exists(items[i].path) && !o->force) {
+            sc_log_msg(&t->log, SC_LOG_INFO, "%s: already there", items[i].path);
+            items[i].path[0] = '\0';
+            continue;
+        }
+        total += items[i].bytes;
+        todo++;
+    }
+    if (todo && !t->quiet)
+        fprintf(stderr, "%s: %d file%s, about %s, to download into %s\n", t->prog, todo,
+                todo == 1 ? "" : "s", sc_fetch_size_str(total, size, sizeof size), dir);
+    dirlist made = { .n = 0 };
+    int rc = mkdirs(dir, &made, &err);
+    for (int i = 0; i < n && rc == SC_OK; i++)
+        if (items[i].path[0])
+            rc = fetch_one(t, o, curl, dir, &items[i], &made, &err);
+    if (rc) {
+        /* Keep partial downloads (run again to resume), not empty folders. */
+        for (int i = made.n - 1; i >= 0; i--)
+            rmdir(made.path[i]);
+        return sc_tool_fail(t, &err);
+    }
     if (o->no_verify)
         return 0;
     return verify_dir(t, o, dir, nr, rates, nv, vocabs, 1);
