@@ -656,7 +656,8 @@ sc_audio_writer *sc_audio_writer_open(const char *path, const sc_audio_spec *spe
         return NULL;
     }
     if (to_stdout && isatty(STDOUT_FILENO)) {
-        sc_err_set(err, SC_EARG, "%s: refusing to write binary audio to a terminal", name);
+        sc_err_set(err, SC_EARG, "%s: refusing to write binary audio to a terminal (give OUT or "
+                   "redirect)", name);
         return NULL;
     }
     sc_audio_writer *w = calloc(1, sizeof *w);

@@ -76,19 +76,20 @@ static int check_header(const sc_tok_header *h, const char *name, sc_err *err)
     return SC_OK;
 }
 
+/* Messages count pairs from 1, and say so; a text stream's messages give
+ * the line instead (at < 0), so that one message has one numbering. */
 static int check_pair(const sc_tok_header *h, const char *name, int64_t at, int64_t s, int64_t a,
                       sc_err *err)
 {
+    char pair[64] = "";
+    if (at >= 0)
+        snprintf(pair, sizeof pair, " pair %" PRId64 " (counting from 1):", at + 1);
     if (s < 0 || (h->sem_vocab > 0 && s >= h->sem_vocab))
-        return sc_err_set(err, SC_ERANGE,
-                          "%s: semantic token %" PRId64 " at pair %" PRId64
-                          " out of range (vocabulary %d)",
-                          name, s, at, h->sem_vocab);
+        return sc_err_set(err, SC_ERANGE, "%s:%s semantic token %" PRId64
+                          " out of range (vocabulary %d)", name, pair, s, h->sem_vocab);
     if (a < 0 || (h->ac_vocab > 0 && a >= h->ac_vocab))
-        return sc_err_set(err, SC_ERANGE,
-                          "%s: acoustic token %" PRId64 " at pair %" PRId64
-                          " out of range (vocabulary %d)",
-                          name, a, at, h->ac_vocab);
+        return sc_err_set(err, SC_ERANGE, "%s:%s acoustic token %" PRId64
+                          " out of range (vocabulary %d)", name, pair, a, h->ac_vocab);
     return SC_OK;
 }
 
@@ -559,17 +560,17 @@ static int sc_next_packet(sc_tokr *r, sc_err *err)
     uint64_t at = sc_get_le64(ph);
     uint32_t n = sc_get_le32(ph + 8);
     if (n > (uint32_t)r->maxpkt)
-        return sc_err_set(err, SC_ECORRUPT, "%s: packet at pair %" PRId64 " claims %u pairs "
+        return sc_err_set(err, SC_ECORRUPT, "%s: packet after %" PRId64 " pairs claims %u pairs "
                           "(limit %d): corrupt stream", r->name, r->pos, n, r->maxpkt);
     size_t pay = pack_bytes(n, r->sbits, r->abits);
     got = r_get(r, r->pay, pay);
     if (got < pay)
         return ferror(r->f) ? r_ioerr(r, err)
-                            : sc_err_set(err, SC_EFORMAT, "%s: truncated packet at pair %" PRId64,
+                            : sc_err_set(err, SC_EFORMAT, "%s: truncated packet after %" PRId64 " pairs",
                                          r->name, r->pos);
     uint32_t crc = sc_crc32(sc_crc32(0, ph, 12), r->pay, pay);
     if (crc != sc_get_le32(ph + 12))
-        return sc_err_set(err, SC_ECORRUPT, "%s: CRC mismatch in packet at pair %" PRId64,
+        return sc_err_set(err, SC_ECORRUPT, "%s: CRC mismatch in the packet after %" PRId64 " pairs",
                           r->name, r->pos);
     if (at != (uint64_t)r->pos)
         return sc_err_set(err, SC_EFORMAT, "%s: packet position %" PRIu64 ", expected %" PRId64
@@ -604,7 +605,7 @@ static int sc_next_packet(sc_tokr *r, sc_err *err)
         r->buf[i][1] = v[1];
     }
     if (acc != 0)
-        return sc_err_set(err, SC_ECORRUPT, "%s: nonzero padding in packet at pair %" PRId64,
+        return sc_err_set(err, SC_ECORRUPT, "%s: nonzero padding in the packet after %" PRId64 " pairs",
                           r->name, r->pos);
     r->nbuf = n;
     r->offbuf = 0;
@@ -924,7 +925,7 @@ static int64_t text_read(sc_tokr *r, int64_t (*pairs)[2], int64_t max, sc_err *e
                               r->name, r->line);
         char where[SC_ERR_MSG_MAX / 2];
         snprintf(where, sizeof where, "%s:%" PRId64, r->name, r->line);
-        if ((rc = check_pair(&r->h, where, r->pos, s0, a0, err)) < 0)
+        if ((rc = check_pair(&r->h, where, -1, s0, a0, err)) < 0)
             return rc;
         pairs[k][0] = s0;
         pairs[k][1] = a0;

@@ -122,7 +122,7 @@ expect "mel stream cut after its header" 65 \
 # Tokens cut inside the first window's worth, so the error comes before
 # any decoding: binary (any cut is detected) and text (cut inside a line).
 rc=0; head -c 1000 "$D/t1500.tok" | $TO "$DETOK" $M --steps 2 - "$D/o4.wav" 2>"$D/err" || rc=$?
-expect "truncated token stream into sc-detok" 65 '^sc-detok: <stdin>: truncated packet at pair 0$' \
+expect "truncated token stream into sc-detok" 65 '^sc-detok: <stdin>: truncated packet after 0 pairs$' \
   "$D/o4.wav"
 rc=0
 ( sh -c "head -c 3003 \"$D/t1500.txt\"; kill -9 \$\$"; : ) 2>/dev/null |

@@ -4,3 +4,5 @@ TESTS += tests/gitignore.sh
 EXTRA_DIST += tests/gitignore.sh
 TESTS += tests/sc-fetch.sh
 EXTRA_DIST += tests/sc-fetch.sh
+TESTS += tests/messages.sh
+EXTRA_DIST += tests/messages.sh
