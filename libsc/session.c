@@ -126,6 +126,12 @@ sc_backend *sc_session_backend(sc_session *s, int kind, sc_err *err)
     sc_backend *be = sc_backend_open(s->reg, name, s->cfg.backend_options, err);
     if (be)
         s->be[s->nbe++] = be;
+    else if (err && err->code == SC_EUNSUPPORTED && strcmp(name, "ref")) {
+        /* this machine cannot run it: name the backend that always runs */
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof err->msg - n, "%s", strstr(err->msg, "install")
+                 ? ", or use -B ref (plain C, slower)" : "; use -B ref (plain C, slower)");
+    }
     return be;
 }
 

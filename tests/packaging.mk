@@ -6,3 +6,7 @@ TESTS += tests/sc-fetch.sh
 EXTRA_DIST += tests/sc-fetch.sh
 TESTS += tests/messages.sh
 EXTRA_DIST += tests/messages.sh
+TESTS += tests/openblas.sh
+EXTRA_DIST += tests/openblas.sh
+TESTS += tests/debian-control.sh
+EXTRA_DIST += tests/debian-control.sh

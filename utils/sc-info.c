@@ -77,14 +77,32 @@ int main(int argc, char **argv)
            t.cfg.model_dir[0] ? t.cfg.model_dir : "(no directory set)", t.cfg.token_rate,
            t.cfg.sem_vocab, t.cfg.synthetic ? ", SYNTHETIC weights" : "");
     printf("stages:\n");
+    char unusable[2 * SC_ERR_MSG_MAX] = "", tried[64] = "";
+    int usable = 1;
     for (int k = SC_KIND_FRONTEND; k <= SC_KIND_MAX; k++) {
         const sc_stage_cfg *s = &t.cfg.stage[k];
         const char *b = s->backend[0] ? s->backend : t.cfg.backend;
         const sc_plugin_rec *r = sc_registry_find(reg, k, s->plugin);
         const sc_plugin_rec *br = sc_registry_find(reg, SC_KIND_BACKEND, b);
-        printf("  %-9s %-10s on %-5s %s%s\n", sc_kind_name(k), s->plugin, b,
-               r ? "" : "(plugin NOT FOUND) ", br ? "" : "(backend NOT FOUND)");
+        /* A backend plugin that is there may still fail to start (blas
+         * without OpenBLAS, cuda without a GPU): say so where the user
+         * looks for what will run, and why once below the table. */
+        if (br && strcmp(b, tried)) {     /* stages mostly share one backend */
+            sc_err e = {0};
+            sc_backend *be = sc_backend_open(reg, b, t.cfg.backend_options, &e);
+            usable = be != NULL;
+            sc_backend_close(be);
+            snprintf(tried, sizeof tried, "%s", b);
+            if (!be && !unusable[0])
+                snprintf(unusable, sizeof unusable, "backend %s is unavailable: %s%s", b, e.msg,
+                         strcmp(b, "ref") ? "; -B ref (plain C, slower) needs no library" : "");
+        }
+        printf("  %-9s %-10s on %-5s %s%s%s\n", sc_kind_name(k), s->plugin, b,
+               r ? "" : "(plugin NOT FOUND) ", br ? "" : "(backend NOT FOUND)",
+               usable ? "" : "(backend UNAVAILABLE)");
     }
+    if (unusable[0])
+        printf("%s\n", unusable);
     sc_registry_close(reg);
     return 0;
 }

@@ -13,6 +13,10 @@
  * not thread-safe against concurrent getenv; backends are created at
  * start-up, before the program's threads do work).
  *
+ * $SC_OPENBLAS, when set, names the library file to load instead of
+ * libopenblas.so.0 (a particular OpenBLAS build; the tests use a missing
+ * file to check what a machine without OpenBLAS reports).
+ *
  * The table is process-wide by nature (so is OpenBLAS), filled once under
  * pthread_once and read-only afterwards.
  */
@@ -43,8 +47,15 @@ static void load(void)
 {
     blas_lib *t = &sc_blas_lib_tab;
     void *h = NULL;
-    for (size_t i = 0; i < sizeof sonames / sizeof sonames[0] && !h; i++)
-        h = dlopen(sonames[i], RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+    const char *over = getenv("SC_OPENBLAS");
+    const char *const *names = sonames;
+    size_t nnames = sizeof sonames / sizeof sonames[0];
+    if (over && *over) {
+        names = &over;
+        nnames = 1;
+    }
+    for (size_t i = 0; i < nnames && !h; i++)
+        h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
     if (!h) {
         const char *want = NULL;
 #if defined(__x86_64__) || defined(__i386__)
@@ -60,15 +71,21 @@ static void load(void)
         if (want)
             setenv("OPENBLAS_CORETYPE", want, 0);
         const char *e = NULL;
-        for (size_t i = 0; i < sizeof sonames / sizeof sonames[0] && !h; i++) {
-            h = dlopen(sonames[i], RTLD_NOW | RTLD_LOCAL);
+        for (size_t i = 0; i < nnames && !h; i++) {
+            h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
             if (!h && !e)
                 e = dlerror();
         }
         if (want)
             unsetenv("OPENBLAS_CORETYPE");
         if (!h) {
-            snprintf(t->err, sizeof t->err, "cannot load %s: %s", sonames[0], e ? e : "dlopen failed");
+            /* dlerror repeats the file name: keep its reason only */
+            size_t nl = strlen(names[0]);
+            if (e && !strncmp(e, names[0], nl) && !strncmp(e + nl, ": ", 2))
+                e += nl + 2;
+            /* Debian and Ubuntu ship it in libopenblas0, Fedora in openblas */
+            snprintf(t->err, sizeof t->err, "cannot load %s (%s); install OpenBLAS "
+                     "(the libopenblas0 package)", names[0], e ? e : "dlopen failed");
             return;
         }
         t->forced = want;
