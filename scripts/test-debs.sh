@@ -9,12 +9,21 @@ clip=${2:-}
 apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$debs"/libsc0_*.deb "$debs"/libsc-dev_*.deb \
     "$debs"/sc-tools_*.deb >/dev/null
 unset SC_PLUGIN_PATH SC_SYNTH_DIR SC_MODEL_DIR
-cd "$(mktemp -d)"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
 fail() { echo "FAIL: $*"; exit 1; }
 sc-info | tee info.txt
 grep -q "backend *ref" info.txt || fail "ref backend not installed"
 grep -q "backend *blas" info.txt || fail "blas backend not installed"
 grep -q "NOT FOUND" info.txt && fail "a stage plugin is missing"
+grep -q "UNAVAILABLE" info.txt && fail "a backend cannot start (its library not installed?)"
+# the relations a user relies on, and the docs in sc-tools' own directory
+deb=$(ls "$debs"/sc-tools_*.deb | head -1)
+dpkg-deb -f "$deb" Depends | grep -q "libopenblas0" || fail "sc-tools does not depend on OpenBLAS"
+dpkg-deb -f "$deb" Recommends | grep -q "curl" || fail "sc-tools does not recommend curl"
+dpkg -L sc-tools | grep -Eqx '/usr/share/doc/sc-tools/README.md(.gz)?' || fail "README not in /usr/share/doc/sc-tools"
+dpkg -L sc-tools | grep -q "^/usr/share/doc/sc/" && fail "docs under /usr/share/doc/sc"
 [ -n "$clip" ] || { sox -q -n -r 16000 -b 16 -c 1 clip.wav synth 3 sine 200-2000; clip=clip.wav; }
 sc-mel "$clip" | sc-tokenize --synthetic -f text > tokens.txt
 n=$(grep -vc '^#' tokens.txt)
