@@ -71,7 +71,8 @@ EXTRA_DIST += tests/faults.sh
 
 # ---------------------------------------------------------------- listening aids
 bin_PROGRAMS += utils/sc-spectro utils/sc-compare
-utils_sc_spectro_SOURCES = utils/sc-spectro.c utils/listen.c utils/listen.h
+utils_sc_spectro_SOURCES = utils/sc-spectro.c utils/listen.c utils/listen.h utils/canvas.c \
+	utils/canvas.h
 utils_sc_spectro_CFLAGS = $(AM_CFLAGS) $(FFTW3F_CFLAGS) $(PNG_CFLAGS)
 utils_sc_spectro_LDADD = utils/libsctool.la libsc/libsc.la $(FFTW3F_LIBS) $(PNG_LIBS) $(LIBM)
 utils_sc_compare_SOURCES = utils/sc-compare.c utils/listen.c utils/listen.h

@@ -12,7 +12,8 @@
 #    the files are identical; without it they are uncorrelated (SI-SDR
 #    far below 0);
 #  - different lengths and rates: trimmed / resampled, reported;
-#  - sc-spectro: PNG size, and the brightest row of a 1000 Hz tone lies in
+#  - sc-spectro: PNG size, axis ticks, labels and colour bar at known
+#    pixels, and the brightest row of a 1000 Hz tone lies in
 #    mel band 42 of 128 (Slaney scale, 0-8 kHz), i.e. row 170 of 256;
 #  - bad input: one line naming the file, sysexits status.
 set -u
@@ -116,19 +117,34 @@ rc=0; "$CMP" "$D/x.wav" >/dev/null 2>"$D/err" || rc=$?
 
 # ---- sc-spectro
 if "$SPEC" "$D/tone.wav" "$D/tone_noise.wav" -o "$D/two.png" 2>"$D/err"; then
-  "$GEN" png "$D/two.png" 256 6 >"$D/png" || bad "cannot read two.png"
-  # 2 s and 3 s at hop 160: 201 and 301 frames; two panels of 256, gap 6
-  grep -qx "size 301 518" "$D/png" && ok "two panels: $(head -n 1 "$D/png")" ||
+  # panels at x 40, y 12, 14 rows apart; probes: the 1000 Hz tick and the
+  # "1" of its label, the 1 s tick, the colour bar's ends, the "/" that
+  # starts the lower panel's title (an absolute path)
+  "$GEN" png "$D/two.png" 256 14 40 12 301 2 37,183 37,182 14,180 140,538 141,538 \
+    354,12 354,537 44,273 45,273 >"$D/png" || bad "cannot read two.png"
+  # 2 s and 3 s at hop 160: 201 and 301 frames; two panels of 256, gap 14,
+  # margins 40 + 56 wide, 12 + 18 high
+  grep -qx "size 397 556" "$D/png" && ok "two panels: $(head -n 1 "$D/png")" ||
     bad "two panels: $(cat "$D/png")"
   grep -q "^panel 0 peak_row 170 " "$D/png" && grep -q "^panel 1 peak_row 170 " "$D/png" &&
     ok "1000 Hz tone in mel band 42 (row 170) in both panels" ||
     bad "tone rows: $(cat "$D/png")"
+  px() { grep -qx "pixel $1 $2" "$D/png" && ok "$3" || bad "$3: $(grep "^pixel $1 " "$D/png")"; }
+  px "37 183" "0 0 0" "1000 Hz tick (band 41.8 of 128: row 171)"
+  px "37 182" "255 255 255" "nothing beside the 1000 Hz tick"
+  px "14 180" "0 0 0" "the 1000 Hz label"
+  px "140 538" "0 0 0" "the 1.0 s tick (100 columns of 10 ms)"
+  px "141 538" "255 255 255" "nothing beside the 1 s tick"
+  px "354 12" "252 253 191" "colour bar top: the loudest colour"
+  px "354 537" "0 0 4" "colour bar bottom: the quietest colour"
+  px "44 273" "0 0 0" "the lower panel's file name"
+  px "45 273" "255 255 255" "the lower panel's file name (background)"
 else bad "sc-spectro failed: $(cat "$D/err")"; fi
 if "$SPEC" --gray -n 64 -H 128 -W 50 "$D/tone.wav" -o - >"$D/one.png" 2>"$D/err"; then
-  "$GEN" png "$D/one.png" 128 0 >"$D/png1" || bad "cannot read one.png"
+  "$GEN" png "$D/one.png" 128 14 40 12 41 1 >"$D/png1" || bad "cannot read one.png"
   # 201 frames in at most 50 columns: 5 frames a column, 41 columns;
   # band 21 of 64 (1000 Hz) is rows 84-85 of 128
-  grep -qx "size 41 128" "$D/png1" && grep -q "^panel 0 peak_row 8[45] " "$D/png1" &&
+  grep -qx "size 137 158" "$D/png1" && grep -q "^panel 0 peak_row 8[45] " "$D/png1" &&
     ok "one panel, pooled, to stdout: $(tr '\n' ' ' <"$D/png1")" ||
     bad "one panel: $(cat "$D/png1")"
 else bad "sc-spectro to stdout failed: $(cat "$D/err")"; fi

@@ -12,11 +12,13 @@
  *     optionally preceded by DELAY samples of silence.  Defaults: 16000 Hz,
  *     1 channel, f32, AMP 0.5, FREQ 440, no second tone, no noise.  Written
  *     in chunks, so an hour costs no memory.
- *   hardgen png FILE PANEL_HEIGHT GAP
+ *   hardgen png FILE PANEL_HEIGHT GAP X0 Y0 WIDTH N [X,Y ...]
  *     Reads an RGB PNG (sc-spectro's) and prints "size W H", then for each
- *     panel of PANEL_HEIGHT rows (GAP rows apart) "panel I peak_row R
- *     mean L": the row, counted from the panel's top, whose mean luminance
- *     is the highest, and that luminance (0..255).
+ *     of N panels of WIDTH columns and PANEL_HEIGHT rows, the first with
+ *     its top left corner at X0,Y0 and the next GAP rows below the one
+ *     before, "panel I peak_row R mean L": the row, counted from the
+ *     panel's top, whose mean luminance is the highest, and that
+ *     luminance (0..255); then for each X,Y "pixel X Y R G B".
  *   hardgen rss FILE CMD [ARG...]
  *     Runs CMD, writes its pid to FILE.pid as soon as it is started, and
  *     when it ends "maxrss_kb N" (peak resident set, from wait4) and
@@ -43,7 +45,7 @@ static int usage(void)
             "usage: hardgen tok [-f sc|text|npy] [-r RATE] [-V VOCAB] [-s SAMPLES] [-S SEED] N OUT\n"
             "       hardgen wav [-r RATE] [-c CH] [-t s16|s24|f32] [-a AMP] [-f FREQ] [-b AMP2]\n"
             "                   [-g FREQ2] [-n NOISE] [-S SEED] [-d DELAY] SECONDS OUT\n"
-            "       hardgen png FILE PANEL_HEIGHT GAP\n"
+            "       hardgen png FILE PANEL_HEIGHT GAP X0 Y0 WIDTH N [X,Y ...]\n"
             "       hardgen rss FILE CMD [ARG...]\n");
     return 64;
 }
@@ -179,11 +181,12 @@ static int gen_wav(int argc, char **argv)
 
 static int read_png(int argc, char **argv)
 {
-    if (argc != 5)
+    if (argc < 9)
         return usage();
-    int ph = atoi(argv[3]), gap = atoi(argv[4]);
+    int ph = atoi(argv[3]), gap = atoi(argv[4]), x0 = atoi(argv[5]), y0 = atoi(argv[6]);
+    int pw = atoi(argv[7]), np = atoi(argv[8]);
     FILE *f = fopen(argv[2], "rb");
-    if (!f || ph < 1 || gap < 0) {
+    if (!f || ph < 1 || gap < 0 || x0 < 0 || y0 < 0 || pw < 1 || np < 0) {
         fprintf(stderr, "hardgen: %s: cannot open\n", argv[2]);
         if (f)
             fclose(f);
@@ -203,22 +206,33 @@ static int read_png(int argc, char **argv)
     int ch = png_get_channels(png, info);
     png_bytepp rows = png_get_rows(png, info);
     printf("size %u %u\n", (unsigned)W, (unsigned)H);
-    for (int p = 0; (png_uint_32)(p * (ph + gap) + ph) <= H; p++) {
+    for (int p = 0; p < np && (png_uint_32)(y0 + p * (ph + gap) + ph) <= H &&
+                    (png_uint_32)(x0 + pw) <= W; p++) {
         int best = -1;
         double bl = -1;
         for (int y = 0; y < ph; y++) {
-            const png_byte *r = rows[p * (ph + gap) + y];
+            const png_byte *r = rows[y0 + p * (ph + gap) + y];
             double l = 0;
-            for (png_uint_32 x = 0; x < W; x++)
+            for (int x = x0; x < x0 + pw; x++)
                 l += ch >= 3 ? 0.299 * r[x * ch] + 0.587 * r[x * ch + 1] + 0.114 * r[x * ch + 2]
                              : r[x * ch];
-            l /= W;
+            l /= pw;
             if (l > bl) {
                 bl = l;
                 best = y;
             }
         }
         printf("panel %d peak_row %d mean %.1f\n", p, best, bl);
+    }
+    for (int i = 9; i < argc; i++) {
+        int x, y;
+        if (sscanf(argv[i], "%d,%d", &x, &y) != 2 || x < 0 || y < 0 || (png_uint_32)x >= W ||
+            (png_uint_32)y >= H) {
+            printf("pixel %s outside\n", argv[i]);
+            continue;
+        }
+        const png_byte *q = rows[y] + (size_t)x * ch;
+        printf("pixel %d %d %d %d %d\n", x, y, q[0], q[ch >= 3 ? 1 : 0], q[ch >= 3 ? 2 : 0]);
     }
     png_destroy_read_struct(&png, &info, NULL);
     fclose(f);

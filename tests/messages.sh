@@ -1,6 +1,7 @@
 #!/bin/sh
 # Messages a user meets first: a tool refusing to write binary data to a
-# terminal says how to avoid it, "(give OUT or redirect)", as sc-mel does.
+# terminal says how to avoid it, "(give OUT or redirect)", as sc-mel does
+# (sc-detok, sc-spectro).
 # Needs script(1) for a terminal; skipped without it.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
@@ -16,5 +17,7 @@ on_tty() {  # on_tty WHAT CMD: run CMD with stdout on a terminal, expect exit 64
   esac
 }
 on_tty "sc-detok" "'$SC_BINDIR/sc-detok' -q --synthetic '$D/t.txt'"
+"$SC_BUILDDIR/tests/hardgen" wav 0.2 "$D/a.wav" || fail "hardgen"
+on_tty "sc-spectro" "'$SC_BINDIR/sc-spectro' -o - '$D/a.wav'"
 rm -rf "$D"
 echo "1 passed, 0 failed"

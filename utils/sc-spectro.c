@@ -9,6 +9,13 @@
  * value of both panels down --range dB.  When a file has more frames than
  * --width, neighbouring frames are averaged (in power) into one column.
  * The PNG is written with libpng, atomically (sc/util.h).
+ *
+ * Layout (fixed, so that tests and scripts can find the panels): each
+ * panel's file name in the TOP rows above it, the frequency axis (Hz at
+ * round frequencies, so mel-spaced) in the LEFT columns, panels GAP rows
+ * apart, the time axis (seconds) in the BOTTOM rows below the last one,
+ * and the colour bar with its dB scale in the RIGHT columns.  Text uses
+ * the built-in 5x7 font of canvas.h.
  */
 #include <math.h>
 #include <png.h>
@@ -18,10 +25,15 @@
 #include <string.h>
 #include <unistd.h>
 #include "sc/util.h"
+#include "canvas.h"
 #include "listen.h"
 #include "tool.h"
 
-#define GAP 6   /* rows between the panels */
+/* Margins around the panels (pixels); see the layout above. */
+enum { LEFT = 40, TOP = 12, GAP = 14, BOTTOM = 18, RIGHT = 56, TICK = 3, BAR = 12 };
+
+static const unsigned char INK[3] = {0, 0, 0}, PAPER[3] = {255, 255, 255},
+                           NODATA[3] = {0x40, 0x40, 0x40};
 
 typedef struct opts {
     const char *out;
@@ -114,6 +126,98 @@ static void colour(double v, int gray, png_byte *rgb)
         rgb[c] = (png_byte)lround(stop[i][c] + f * (stop[i + 1][c] - stop[i][c]));
 }
 
+/* Slaney's mel scale (librosa's default, as listen_mel_filters uses). */
+static double hz_to_mel(double f)
+{
+    const double fsp = 200.0 / 3, min_log_hz = 1000, logstep = log(6.4) / 27;
+    return f < min_log_hz ? f / fsp : min_log_hz / fsp + log(f / min_log_hz) / logstep;
+}
+
+/* Ticks and labels at round frequencies on the left of the panel whose top
+ * row is y0.  Band m's filter peaks at mel m + 1 of mels + 2 points evenly
+ * spaced from 0 Hz to rate / 2, and rows map to bands as in main. */
+static void freq_axis(canvas *cv, int y0, int ph, int rate, int mels)
+{
+    static const int hz[] = {100, 200, 500, 1000, 2000, 4000, 8000, 16000, 32000, 64000};
+    const double top = hz_to_mel(rate / 2.0);
+    int last_y = -100;
+    char lab[16];
+    canvas_text(cv, 2, y0 - CANVAS_TEXT_H - 3, "Hz", -1, INK);
+    for (int i = (int)(sizeof hz / sizeof hz[0]) - 1; i >= 0; i--) {
+        if (hz[i] >= rate / 2)
+            continue;
+        double band = hz_to_mel(hz[i]) / top * (mels + 1) - 1;
+        int y = y0 + ph - 1 - (int)floor((band + 0.5) * ph / mels);
+        if (y < y0 || y >= y0 + ph || y - last_y < CANVAS_TEXT_H + 3)
+            continue;       /* off the panel, or too close to the label above */
+        last_y = y;
+        canvas_fill(cv, LEFT - TICK, y, TICK, 1, INK);
+        snprintf(lab, sizeof lab, "%d", hz[i]);
+        canvas_text(cv, LEFT - TICK - 2 - canvas_text_width(lab), y - CANVAS_TEXT_H / 2, lab, -1,
+                    INK);
+    }
+}
+
+/* A panel's file name above it, within maxw pixels (up to the colour
+ * bar's label): too long a name keeps its end, where the file name is. */
+static void title(canvas *cv, int y0, const char *name, int maxw)
+{
+    size_t fit = (size_t)(maxw + 1) / CANVAS_ADV, n = strlen(name);
+    char buf[512];
+    if (n > fit && fit > 3 && fit < sizeof buf) {
+        snprintf(buf, sizeof buf, "...%s", name + n - (fit - 3));
+        name = buf;
+    }
+    canvas_text(cv, LEFT, y0 - CANVAS_TEXT_H - 3, name, maxw, INK);
+}
+
+/* Ticks every 0.01 .. 600 s under the last panel (bottom row y1), at least
+ * 40 pixels apart; spc seconds a column. */
+static void time_axis(canvas *cv, int y1, int w, double spc)
+{
+    static const double steps[] = {0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60,
+                                   120, 300, 600, 1200, 3600};
+    double step = steps[sizeof steps / sizeof steps[0] - 1];
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+        if (steps[i] / spc >= 40) {
+            step = steps[i];
+            break;
+        }
+    int dec = step >= 1 ? 0 : step >= 0.1 ? 1 : 2;
+    char lab[32];
+    for (int k = 0;; k++) {
+        int x = LEFT + (int)lround(k * step / spc);
+        if (x >= LEFT + w)
+            break;
+        canvas_fill(cv, x, y1, 1, TICK, INK);
+        snprintf(lab, sizeof lab, "%.*f", dec, k * step);
+        int lw = canvas_text_width(lab);
+        canvas_text(cv, k ? x - lw / 2 : x, y1 + TICK + 2, lab, -1, INK);
+    }
+    canvas_text(cv, LEFT - TICK - 2 - canvas_text_width("s"), y1 + TICK + 2, "s", -1, INK);
+}
+
+/* The colour scale from top - range (bottom) to top dB, labelled every 10
+ * or 20 dB, right of the panels (x1 their right edge). */
+static void colour_bar(canvas *cv, int x1, int y0, int h, double top, double range, int gray)
+{
+    const int x = x1 + 8;
+    for (int y = 0; y < h; y++) {
+        unsigned char rgb[3];
+        colour(1.0 - (double)y / (h - 1), gray, rgb);
+        canvas_fill(cv, x, y0 + y, BAR, 1, rgb);
+    }
+    canvas_text(cv, x, y0 - CANVAS_TEXT_H - 3, "dB", -1, INK);
+    double step = range > 100 ? 20 : 10;
+    char lab[32];
+    for (double d = ceil((top - range) / step) * step; d <= top; d += step) {
+        int y = y0 + (int)lround((top - d) / range * (h - 1));
+        canvas_fill(cv, x + BAR, y, TICK, 1, INK);
+        snprintf(lab, sizeof lab, "%.0f", d);
+        canvas_text(cv, x + BAR + TICK + 2, y - CANVAS_TEXT_H / 2, lab, -1, INK);
+    }
+}
+
 static int write_png(FILE *f, const char *name, png_bytep *rows, int W, int H, sc_err *err)
 {
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
@@ -176,7 +280,8 @@ int main(int argc, char **argv)
         return sc_tool_fail(&t, &err);
     }
     if (!strcmp(o.out, "-") && isatty(STDOUT_FILENO)) {
-        sc_err_set(&err, SC_EARG, "refusing to write a PNG image to a terminal");
+        sc_err_set(&err, SC_EARG,
+                   "refusing to write a PNG image to a terminal (give OUT or redirect)");
         return sc_tool_fail(&t, &err);
     }
     if (t.nargs == 2 && !strcmp(t.args[0], "-") && !strcmp(t.args[1], "-")) {
@@ -188,7 +293,7 @@ int main(int argc, char **argv)
     panel pn[2] = {{0}, {0}};
     float *w = NULL;
     png_bytep *rows = NULL;
-    png_byte *img = NULL;
+    canvas cv = {0, 0, NULL};
     sc_outfile of = {0};
     int of_open = 0, rc = SC_OK;
     for (int i = 0; i < np; i++)
@@ -221,43 +326,50 @@ int main(int argc, char **argv)
             if (pn[i].db[j] > top)
                 top = pn[i].db[j];
     const int W = (int)(pn[0].cols > pn[np - 1].cols ? pn[0].cols : pn[np - 1].cols);
-    const int H = (int)(np * o.height + (np - 1) * GAP);
     if (W < 1) {
         rc = sc_err_set(&err, SC_EFORMAT, "%s: no audio", t.args[0]);
         goto out;
     }
-    img = malloc((size_t)W * H * 3);
-    rows = malloc(sizeof *rows * (size_t)H);
-    if (!img || !rows) {
-        rc = sc_err_set(&err, SC_ENOMEM, "out of memory for a %dx%d image", W, H);
+    const int PH = (int)o.height;
+    if ((rc = canvas_init(&cv, LEFT + W + RIGHT, TOP + np * PH + (np - 1) * GAP + BOTTOM, PAPER,
+                          &err)))
         goto out;
-    }
-    /* "no data" (the gap, and beyond the shorter file) is mid gray */
-    memset(img, 0x40, (size_t)W * H * 3);
-    for (int y = 0; y < H; y++)
-        rows[y] = img + (size_t)y * W * 3;
     for (int i = 0; i < np; i++) {
-        int y0 = i * (int)(o.height + GAP);
-        for (int y = 0; y < o.height; y++) {
+        int y0 = TOP + i * (PH + GAP);
+        const char *name = strcmp(t.args[i], "-") ? t.args[i] : "<stdin>";
+        title(&cv, y0, name, W + 5);
+        /* "no data" (beyond the shorter file) is dark gray */
+        canvas_fill(&cv, LEFT, y0, W, PH, NODATA);
+        for (int y = 0; y < PH; y++) {
             /* low frequencies at the bottom */
-            int m = (int)((int64_t)(o.height - 1 - y) * o.mels / o.height);
+            int m = (int)((int64_t)(PH - 1 - y) * o.mels / PH);
             for (int64_t c = 0; c < pn[i].cols; c++) {
                 double v = (pn[i].db[c * o.mels + m] - (top - o.range)) / o.range;
-                colour(v, o.gray, rows[y0 + y] + c * 3);
+                colour(v, o.gray, canvas_at(&cv, LEFT + (int)c, y0 + y));
             }
         }
+        freq_axis(&cv, y0, PH, rate, (int)o.mels);
     }
+    time_axis(&cv, TOP + np * PH + (np - 1) * GAP, W, (double)pool * hop / rate);
+    colour_bar(&cv, LEFT + W, TOP, np * PH + (np - 1) * GAP, top, o.range, o.gray);
+    rows = malloc(sizeof *rows * (size_t)cv.h);
+    if (!rows) {
+        rc = sc_err_set(&err, SC_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (int y = 0; y < cv.h; y++)
+        rows[y] = cv.rgb + (size_t)y * cv.w * 3;
     if ((rc = sc_outfile_open(&of, o.out, &err)))
         goto out;
     of_open = 1;
-    if ((rc = write_png(of.f, sc_outfile_name(&of), rows, W, H, &err)))
+    if ((rc = write_png(of.f, sc_outfile_name(&of), rows, cv.w, cv.h, &err)))
         goto out;
     of_open = 0;
     if ((rc = sc_outfile_commit(&of, &err)))
         goto out;
     sc_log_msg(&t.log, SC_LOG_INFO,
                "%s: %dx%d, %d panel%s, %lld frame%s per column, FFT %d, hop %d, %.1f dB top",
-               o.out, W, H, np, np == 1 ? "" : "s", (long long)pool, pool == 1 ? "" : "s", nfft,
+               o.out, cv.w, cv.h, np, np == 1 ? "" : "s", (long long)pool, pool == 1 ? "" : "s", nfft,
                hop, top);
 out:
     if (of_open)
@@ -268,6 +380,6 @@ out:
     }
     free(w);
     free(rows);
-    free(img);
+    canvas_free(&cv);
     return rc ? sc_tool_fail(&t, &err) : 0;
 }
