@@ -10,3 +10,5 @@ TESTS += tests/openblas.sh
 EXTRA_DIST += tests/openblas.sh
 TESTS += tests/debian-control.sh
 EXTRA_DIST += tests/debian-control.sh
+TESTS += tests/readme.sh
+EXTRA_DIST += tests/readme.sh
