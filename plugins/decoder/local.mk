@@ -36,3 +36,6 @@ TESTS += tests/check_dpm
 tests_check_dpm_SOURCES = tests/check_dpm.c plugins/decoder/dpm.c plugins/decoder/ldm_math.c
 tests_check_dpm_CFLAGS = $(CHECK_CFLAGS_ALL) -ffp-contract=off
 tests_check_dpm_LDADD = $(CHECK_LDADD_ALL)
+# ... and the tools' sampler options (sc-detok with the 2M golden).
+TESTS += tests/sc-detok-dpm.sh
+EXTRA_DIST += tests/sc-detok-dpm.sh
