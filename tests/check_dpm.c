@@ -9,6 +9,9 @@
  *                 written from the update formulas, including the two
  *                 cases where the vendored file crashes (multistep order 3
  *                 below 15 steps; singlestep with a skip other than logSNR)
+ *   stage         one step through the stage for guidance 0, 1 and 2
+ *                 against the same float32 operations on unet() outputs;
+ *                 the stage's refusals; an old-sized options struct is DDIM
  *   parity        the four golden-dpm cases (the vendored solver on the
  *                 official model): latents and waves within 1e-4 on blas
  *                 (on ref when blas is not built; ref also runs the short
@@ -726,6 +729,98 @@ static void run_case(const char *be, const pcase *pc)
     sc_tensor_release(&wav);
 }
 
+/* The stage's executor against the host: one first-order DPM-Solver++
+ * step from t = 1 (label 999, the UNet's integer timestep) to t_0, for
+ * guidance 1 (conditional pass only), 0 (unconditional only) and 2, equals
+ * the same float32 operations on UNet outputs taken from unet(); and the
+ * stage's refusals. */
+static void stage_case(const char *be)
+{
+    sc_err err = {0};
+    sc_tensor tok, xT;
+    golden("golden", "short_tr100_tokens.npy", &tok, SC_I64, 168 * 2);
+    golden("golden-dpm", "dpm_short_2m10_xT.npy", &xT, SC_F32, LAT);
+    sc_session *s = sct_session(100, 16384, be);
+    sc_stage *ds = sc_session_stage(s, SC_KIND_DECODER, &err);
+    ck_assert_msg(ds, "%s", err.msg);
+    const sc_decoder_vt *dvt = ds->vt;
+    load_schedule();
+    ck_assert(dpm_label(1.0f) == 999.0f);
+    int W, Dc;
+    dvt->dims(ds->self, &W, &Dc);
+    float *ctx = malloc((size_t)W * Dc * sizeof(float));
+    float *vc = malloc(LAT * sizeof(float)), *vu = malloc(LAT * sizeof(float));
+    float *got = malloc(LAT * sizeof(float)), *want = malloc(LAT * sizeof(float));
+    const float *x = xT.data;
+    ck_assert(dvt->conditioning(ds->self, tok.data, 168, ctx, &err) == SC_OK);
+    ck_assert(dvt->unet(ds->self, x, 999, ctx, vc, &err) == SC_OK);
+    ck_assert(dvt->unet(ds->self, x, 999, NULL, vu, &err) == SC_OK);
+    const float a1 = dpm_alpha(&g_s, 1.0f), s1 = dpm_sigma(&g_s, 1.0f);
+    const float a0 = dpm_alpha(&g_s, 0.001f), s0 = dpm_sigma(&g_s, 0.001f);
+    const float h = dpm_lambda(&g_s, 0.001f) - dpm_lambda(&g_s, 1.0f);
+    const float c1 = s0 / s1, c2 = a0 * expm1f(-h);
+    static const double gs[3] = {1.0, 0.0, 2.0};
+    for (int k = 0; k < 3; k++) {
+        float g = (float)gs[k];
+        for (int i = 0; i < LAT; i++) {
+            float eu = a1 * vu[i] + s1 * x[i], ec = a1 * vc[i] + s1 * x[i];
+            float e = k == 0 ? ec : k == 1 ? eu : eu + g * (ec - eu);
+            float x0 = (x[i] - s1 * e) / a1;
+            want[i] = c1 * x[i] - c2 * x0;
+        }
+        sc_decoder_opts o;
+        sc_decoder_opts_init(&o);
+        o.sampler = SC_DEC_DPMSOLVERPP;
+        o.steps = 1;
+        o.order = 1;
+        o.cfg = gs[k];
+        o.noise = x;
+        ck_assert_msg(dvt->sample(ds->self, tok.data, 168, &o, got, &err) == SC_OK, "%s",
+                      err.msg);
+        sct_diff d = sct_compare(got, want, LAT);
+        fprintf(stderr, "[%s] one DPM-Solver++ step, guidance %g: max abs %.3g vs the host\n", be,
+                gs[k], d.max_abs);
+        ck_assert_msg(d.max_abs == 0, "[%s] guidance %g: max abs %.3g", be, gs[k], d.max_abs);
+    }
+    /* refusals: unknown sampler, steps the method cannot take, and a caller
+     * whose struct ends before the sampler fields gets DDIM */
+    sc_decoder_opts o;
+    sc_decoder_opts_init(&o);
+    o.sampler = 3;
+    ck_assert(dvt->sample(ds->self, tok.data, 168, &o, got, &err) == SC_EARG);
+    ck_assert_msg(strstr(err.msg, "sampler"), "%s", err.msg);
+    sc_err_clear(&err);
+    o.sampler = SC_DEC_DPMSOLVER;
+    o.order = 3;
+    o.steps = 2;
+    ck_assert(dvt->sample(ds->self, tok.data, 168, &o, got, &err) == SC_EARG);
+    ck_assert_msg(strstr(err.msg, "dpmsolver: multistep order 3 needs at least 3 steps"), "%s",
+                  err.msg);
+    sc_err_clear(&err);
+    o.method = SC_DEC_SINGLESTEP_FIXED;
+    ck_assert(dvt->sample(ds->self, tok.data, 168, &o, got, &err) == SC_EARG);
+    sc_err_clear(&err);
+    sc_decoder_opts old;
+    sc_decoder_opts_init(&old);
+    old.steps = 1;
+    old.cfg = 1.0;
+    old.seed = 5;
+    memcpy(&o, &old, sizeof o);
+    o.struct_size = offsetof(sc_decoder_opts, sampler);
+    o.sampler = SC_DEC_DPMSOLVERPP;   /* beyond its struct: ignored */
+    ck_assert(dvt->sample(ds->self, tok.data, 168, &old, want, &err) == SC_OK);
+    ck_assert(dvt->sample(ds->self, tok.data, 168, &o, got, &err) == SC_OK);
+    ck_assert(!memcmp(got, want, LAT * sizeof(float)));
+    free(ctx);
+    free(vc);
+    free(vu);
+    free(got);
+    free(want);
+    sc_session_close(s);
+    sc_tensor_release(&tok);
+    sc_tensor_release(&xT);
+}
+
 /* the fastest backend built (blas, else ref) */
 static const char *fast_backend(void)
 {
@@ -751,10 +846,17 @@ START_TEST(test_parity_ref)
 }
 END_TEST
 
+START_TEST(test_stage)
+{
+    stage_case(fast_backend());
+}
+END_TEST
+
 int main(void)
 {
     g_nbackends = sct_backends(g_backends, 4);
     Suite *su = suite_create("dpm");
+    /* CK_RUN_CASE=host|stage|parity runs one group */
     TCase *th = tcase_create("host");
     tcase_set_timeout(th, 600);
     tcase_add_test(th, test_linspace);
@@ -764,6 +866,10 @@ int main(void)
     tcase_add_test(th, test_solver);
     tcase_add_test(th, test_defects);
     suite_add_tcase(su, th);
+    TCase *ts = tcase_create("stage");
+    tcase_set_timeout(ts, 1800);
+    tcase_add_test(ts, test_stage);
+    suite_add_tcase(su, ts);
     TCase *tp = tcase_create("parity");
     tcase_set_timeout(tp, 3600);
     tcase_add_loop_test(tp, test_parity, 0, (int)(sizeof g_cases / sizeof g_cases[0]));
