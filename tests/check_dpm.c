@@ -252,6 +252,17 @@ START_TEST(test_plans)
     dpm_prog_free(&p);
     ck_assert(dpm_plan(&g_s, 1, 10, 2, 0, 3, 2.0, &p, why, sizeof why) == -1);
     dpm_prog_free(&p);
+    /* a plugin built before the samplers member offers DDIM only */
+    sc_decoder_vt vt;
+    memset(&vt, 0, sizeof vt);
+    vt.struct_size = offsetof(sc_decoder_vt, samplers);
+    vt.samplers = 7;
+    ck_assert(sc_decoder_offers(&vt, SC_DEC_DDIM) && !sc_decoder_offers(&vt, SC_DEC_DPMSOLVERPP));
+    vt.struct_size = sizeof vt;
+    vt.samplers = 1;
+    ck_assert(!sc_decoder_offers(&vt, SC_DEC_DPMSOLVER) && !sc_decoder_offers(&vt, 40));
+    vt.samplers = 7;
+    ck_assert(sc_decoder_offers(&vt, SC_DEC_DPMSOLVER) && sc_decoder_offers(&vt, 2));
     /* guidance 1: the conditional pass only; 0: the unconditional only */
     ck_assert(dpm_plan(&g_s, 1, 5, 2, 0, 0, 1.0, &p, why, sizeof why) == 0);
     ck_assert(p.ops[0].op == DPM_OP_EVAL && p.ops[0].flags == DPM_EVAL_C);
@@ -746,6 +757,7 @@ static void stage_case(const char *be)
     const sc_decoder_vt *dvt = ds->vt;
     load_schedule();
     ck_assert(dpm_label(1.0f) == 999.0f);
+    ck_assert(sc_decoder_offers(dvt, SC_DEC_DPMSOLVER) && sc_decoder_offers(dvt, SC_DEC_DPMSOLVERPP));
     int W, Dc;
     dvt->dims(ds->self, &W, &Dc);
     float *ctx = malloc((size_t)W * Dc * sizeof(float));

@@ -433,6 +433,10 @@ static int model_for(detok *d, const char *name, const sc_tok_header *h, sc_err 
         return err->code;
     d->dvt = d->dec->vt;
     d->vvt = d->voc->vt;
+    if (!sc_decoder_offers(d->dvt, t->cfg.sampler))
+        return sc_err_set(err, SC_ECONFIG, "decoder plugin '%s' does not offer the sampler %s",
+                          t->cfg.stage[SC_KIND_DECODER].plugin,
+                          sc_decoder_sampler_names[t->cfg.sampler]);
     return SC_OK;
 }
 

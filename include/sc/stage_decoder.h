@@ -1,6 +1,6 @@
 /* sc/stage_decoder.h - the decoder stage (kind SC_KIND_DECODER): token
- * windows -> conditioning -> DDIM sampling with the T-UNet -> clean latent
- * [8, 256, 16] (ARCHITECTURE.md §5.7-5.9, §6.1-6.6, §7).  The
+ * windows -> conditioning -> DDIM or DPM-Solver sampling with the T-UNet ->
+ * clean latent [8, 256, 16] (ARCHITECTURE.md §5.7-5.9, §6.1-6.6, §7).  The
  * implementation shipped with sc is the plugin "ldm"
  * (plugins/decoder_ldm.so); the latent goes on to the vocoder stage
  * (sc/stage_vocoder.h).
@@ -29,8 +29,9 @@
  * (-0.0 where the feature was negative; the sampler uses +0.0 everywhere,
  * since the sign of a zero cannot change the UNet's result).
  *
- * Sampling (sample(), sampler ddim, the default): timesteps tau = range(0, 1000, 1000 // S) + 1; the
- * number of sampling steps n is the length of that list (S = 30 gives 31).
+ * Sampling with DDIM (sample(), the default sampler; DPM-Solver below):
+ * timesteps tau = range(0, 1000, 1000 // S) + 1; the number of sampling
+ * steps n is the length of that list (S = 30 gives 31).
  * Step counts whose list would reach timestep 1000 (S = 3, 9, 27, 37, 111,
  * ... where the official sampler crashes) and S < 1 or S > 1000 are refused
  * with SC_EARG; sc_decoder_nsteps() tells in advance.  Then x = x_T and, for
@@ -239,7 +240,20 @@ typedef struct sc_decoder_vt {
      * array may be NULL (room for 1000 steps).  Returns the number of steps
      * or a negative status (a step count the schedule cannot take). */
     int (*schedule)(void *self, int steps, double eta, int *t, float *coef, sc_err *err);
+    /* Since 0.2.0: bit (1u << s) set for each sampler s the plugin offers.
+     * A plugin whose struct_size ends before this member offers DDIM only
+     * (and would ignore the sampler fields of the options): callers check
+     * with sc_decoder_offers() before asking for another sampler. */
+    uint32_t samplers;
 } sc_decoder_vt;
+
+static inline int sc_decoder_offers(const sc_decoder_vt *vt, int sampler)
+{
+    if (sampler == SC_DEC_DDIM)
+        return 1;
+    return SC_HAS_MEMBER(vt, vt->struct_size, samplers) && sampler >= 0 && sampler < 32 &&
+           (vt->samplers >> sampler & 1u);
+}
 
 #ifdef __cplusplus
 }

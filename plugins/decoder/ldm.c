@@ -784,6 +784,7 @@ static const sc_decoder_vt ldm_vt = {
     .sample = dec_sample,
     .sample_ctx = dec_sample_ctx,
     .schedule = dec_schedule,
+    .samplers = 1u << SC_DEC_DDIM | 1u << SC_DEC_DPMSOLVER | 1u << SC_DEC_DPMSOLVERPP,
 };
 
 static const sc_plugin_info ldm_info = {
