@@ -7,6 +7,7 @@
 #include <strings.h>
 #include "sc/config.h"
 #include "sc/session.h"
+#include "sc/stage_decoder.h"
 
 #ifndef SC_SYSCONFDIR
 #define SC_SYSCONFDIR "/etc"
@@ -41,6 +42,10 @@ void sc_config_defaults(sc_config *cfg)
     cfg->cfg = 2.0;
     cfg->eta = 1.0;
     cfg->seed = 0;
+    cfg->sampler = SC_DEC_DDIM;
+    cfg->order = 2;
+    cfg->method = SC_DEC_MULTISTEP;
+    cfg->skip = SC_DEC_TIME_UNIFORM;
     cfg->log_level = SC_LOG_INFO;
 }
 
@@ -182,6 +187,33 @@ int sc_config_set(sc_config *cfg, const char *section, const char *key, const ch
                 if (parse_double(value, 0, 10, &d))
                     return BAD("a number >= 0");
                 cfg->eta = d;
+                return SC_OK;
+            }
+            if (!strcmp(key, "sampler")) {
+                int i = sc_decoder_name_index(sc_decoder_sampler_names, 3, value);
+                if (i < 0)
+                    return BAD("ddim, dpmsolver or dpmsolver++");
+                cfg->sampler = i;
+                return SC_OK;
+            }
+            if (!strcmp(key, "order")) {
+                if (parse_long(value, 1, 3, &l))
+                    return BAD("1, 2 or 3");
+                cfg->order = (int)l;
+                return SC_OK;
+            }
+            if (!strcmp(key, "method")) {
+                int i = sc_decoder_name_index(sc_decoder_method_names, 3, value);
+                if (i < 0)
+                    return BAD("multistep, singlestep or singlestep_fixed");
+                cfg->method = i;
+                return SC_OK;
+            }
+            if (!strcmp(key, "skip")) {
+                int i = sc_decoder_name_index(sc_decoder_skip_names, 3, value);
+                if (i < 0)
+                    return BAD("time_uniform, logSNR or time_quadratic");
+                cfg->skip = i;
                 return SC_OK;
             }
             if (!strcmp(key, "seed")) {

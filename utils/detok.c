@@ -27,6 +27,10 @@ const struct option detok_longopts[] = {
     {"seed", required_argument, 0, DETOK_OPT_SEED},
     {"noise", required_argument, 0, DETOK_OPT_NOISE},
     {"sample", required_argument, 0, DETOK_OPT_SAMPLE},
+    {"sampler", required_argument, 0, DETOK_OPT_SAMPLER},
+    {"order", required_argument, 0, DETOK_OPT_ORDER},
+    {"method", required_argument, 0, DETOK_OPT_METHOD},
+    {"skip", required_argument, 0, DETOK_OPT_SKIP},
     {0, 0, 0, 0},
 };
 
@@ -53,6 +57,10 @@ int detok_parse_opt(sc_tool *t, int opt, const char *arg, void *user, sc_err *er
     case DETOK_OPT_ETA: o->eta = arg; return SC_OK;
     case DETOK_OPT_SEED: o->seed = arg; return SC_OK;
     case DETOK_OPT_NOISE: o->noise_path = arg; return SC_OK;
+    case DETOK_OPT_SAMPLER: o->sampler = arg; return SC_OK;
+    case DETOK_OPT_ORDER: o->order = arg; return SC_OK;
+    case DETOK_OPT_METHOD: o->method = arg; return SC_OK;
+    case DETOK_OPT_SKIP: o->skip = arg; return SC_OK;
     }
     return sc_err_set(err, SC_EARG, "unknown option (try --help)");
 }
@@ -97,10 +105,19 @@ int detok_apply(sc_tool *t, const detok_opts *o, sc_err *err)
     struct { const char *key, *val, *where; } kv[] = {
         {"steps", o->steps, "option --steps"}, {"cfg", o->cfg, "option --cfg"},
         {"eta", o->eta, "option --eta"},       {"seed", o->seed, "option --seed"},
+        {"sampler", o->sampler, "option --sampler"}, {"order", o->order, "option --order"},
+        {"method", o->method, "option --method"}, {"skip", o->skip, "option --skip"},
     };
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
         if (kv[i].val && sc_config_set(&t->cfg, "decoder", kv[i].key, kv[i].val, kv[i].where, err))
             return err->code;
+    const sc_config *c = &t->cfg;
+    if (c->sampler != SC_DEC_DDIM) {
+        if (c->method != SC_DEC_SINGLESTEP && c->steps < c->order)
+            return sc_err_set(err, SC_EARG, "--steps %d: %s order %d needs at least %d steps",
+                              c->steps, sc_decoder_method_names[c->method], c->order, c->order);
+        return SC_OK;
+    }
     if (sc_decoder_nsteps(t->cfg.steps, NULL) < 0)
         return sc_err_set(err, SC_EARG,
                           "--steps %d: the DDIM schedule cannot take that step count (its "
@@ -326,7 +343,9 @@ detok *detok_new(sc_tool *t, const detok_opts *o, sc_err *err)
     }
     d->t = t;
     d->o = *o;
-    d->nsteps = sc_decoder_nsteps(t->cfg.steps, NULL);
+    /* noise per window: x_T and one draw per DDIM step; x_T alone for the
+     * deterministic DPM-Solver samplers */
+    d->nsteps = t->cfg.sampler == SC_DEC_DDIM ? sc_decoder_nsteps(t->cfg.steps, NULL) : 0;
     if (d->nsteps < 0) {
         sc_err_set(err, SC_EARG, "--steps %d: the DDIM schedule cannot take that step count",
                    t->cfg.steps);
@@ -345,12 +364,20 @@ detok *detok_new(sc_tool *t, const detok_opts *o, sc_err *err)
             n->shape[3] != SC_DEC_ZH || n->shape[4] != SC_DEC_ZW ||
             !sc_tensor_is_contiguous(n)) {
             char sh[96];
-            sc_err_set(err, SC_EFORMAT,
-                       "%s: noise is %s %s, expected float32 Wx%dx8x256x16 (W windows, "
-                       "x_T + %d sampling steps for --steps %d)",
-                       o->noise_path, sc_dtype_name(n->dtype),
-                       sc_shape_str(n->shape, n->ndim, sh, sizeof sh), d->nsteps + 1, d->nsteps,
-                       t->cfg.steps);
+            if (t->cfg.sampler != SC_DEC_DDIM)
+                sc_err_set(err, SC_EFORMAT,
+                           "%s: noise is %s %s, expected float32 Wx1x8x256x16 (W windows, x_T "
+                           "only for --sampler %s)",
+                           o->noise_path, sc_dtype_name(n->dtype),
+                           sc_shape_str(n->shape, n->ndim, sh, sizeof sh),
+                           sc_decoder_sampler_names[t->cfg.sampler]);
+            else
+                sc_err_set(err, SC_EFORMAT,
+                           "%s: noise is %s %s, expected float32 Wx%dx8x256x16 (W windows, "
+                           "x_T + %d sampling steps for --steps %d)",
+                           o->noise_path, sc_dtype_name(n->dtype),
+                           sc_shape_str(n->shape, n->ndim, sh, sizeof sh), d->nsteps + 1,
+                           d->nsteps, t->cfg.steps);
             detok_free(d);
             return NULL;
         }
@@ -406,6 +433,10 @@ static int model_for(detok *d, const char *name, const sc_tok_header *h, sc_err 
         return err->code;
     d->dvt = d->dec->vt;
     d->vvt = d->voc->vt;
+    if (!sc_decoder_offers(d->dvt, t->cfg.sampler))
+        return sc_err_set(err, SC_ECONFIG, "decoder plugin '%s' does not offer the sampler %s",
+                          t->cfg.stage[SC_KIND_DECODER].plugin,
+                          sc_decoder_sampler_names[t->cfg.sampler]);
     return SC_OK;
 }
 
@@ -485,6 +516,10 @@ static int decode_window(run *r, int64_t w, int ntok, sc_err *err)
     o.cfg = d->t->cfg.cfg;
     o.eta = d->t->cfg.eta;
     o.seed = d->t->cfg.seed;
+    o.sampler = d->t->cfg.sampler;
+    o.order = d->t->cfg.order;
+    o.method = d->t->cfg.method;
+    o.skip = d->t->cfg.skip;
     o.window = (int)w;
     o.progress = progress;
     o.user = d;

@@ -30,7 +30,11 @@ enum {
     DETOK_OPT_ETA,
     DETOK_OPT_SEED,
     DETOK_OPT_NOISE,
-    DETOK_OPT_SAMPLE
+    DETOK_OPT_SAMPLE,
+    DETOK_OPT_SAMPLER,
+    DETOK_OPT_ORDER,
+    DETOK_OPT_METHOD,
+    DETOK_OPT_SKIP
 };
 
 typedef struct detok_opts {
@@ -38,6 +42,7 @@ typedef struct detok_opts {
     int format;                  /* SC_AUDIO_* or DETOK_NPY; 0: from the name (wav) */
     int sample;                  /* SC_SAMPLE_*; 0: container default */
     const char *steps, *cfg, *eta, *seed;   /* applied to the config after init */
+    const char *sampler, *order, *method, *skip;
     int explicit_rate, explicit_vocab;      /* -r / -V on the command line */
     const char *outdir;          /* sc-decode -O */
 } detok_opts;
@@ -48,11 +53,18 @@ extern const struct option detok_longopts[];
 #define DETOK_HELP                                                                 \
     "  -f, --format=FMT      output: wav (default), flac, ogg, raw or npy\n"      \
     "      --sample=TYPE     sample type: f32 (wav/raw default), s16, s24\n"       \
-    "      --steps=N         DDIM steps (default 50)\n"                            \
+    "      --sampler=S       ddim (default), dpmsolver or dpmsolver++\n"          \
+    "      --steps=N         sampling steps / model evaluations (default 50)\n"   \
+    "      --order=K         DPM-Solver order 1, 2 (default) or 3\n"               \
+    "      --method=M        DPM-Solver multistep (default), singlestep or\n"      \
+    "                        singlestep_fixed\n"                                   \
+    "      --skip=T          DPM-Solver time steps: time_uniform (default), logSNR\n" \
+    "                        or time_quadratic\n"                                  \
     "      --cfg=G           classifier-free guidance scale (default 2.0)\n"       \
     "      --eta=E           DDIM eta (default 1.0)\n"                             \
     "      --seed=S          noise seed (default 0)\n"                             \
-    "      --noise=FILE.npy  injected noise, float32 [windows, steps+1, 8, 256, 16]\n"
+    "      --noise=FILE.npy  injected noise, float32 [windows, steps+1, 8, 256, 16]\n" \
+    "                        (DDIM) or x_T [windows, 1, 8, 256, 16] (DPM-Solver)\n"
 
 /* sc_tool option callback (user = detok_opts). */
 int detok_parse_opt(sc_tool *t, int opt, const char *arg, void *user, sc_err *err);

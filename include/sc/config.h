@@ -44,7 +44,7 @@ typedef struct sc_config {
     /* [encoder] */
     int batch;                   /* windows in flight through the LSTM */
     /* [decoder] */
-    int steps;                   /* DDIM steps (50) */
+    int steps;                   /* sampling steps / model evaluations (50) */
     double cfg;                  /* guidance scale (2.0) */
     double eta;                  /* DDIM eta (1.0) */
     uint64_t seed;               /* noise seed (0) */
@@ -53,6 +53,11 @@ typedef struct sc_config {
     /* where each value came from is not tracked; files read, in order: */
     char sources[4][SC_PATH_MAX];
     int nsources;
+    /* [decoder], continued (appended: the layout above is unchanged) */
+    int sampler;                 /* enum sc_decoder_sampler (ddim) */
+    int order;                   /* DPM-Solver order 1..3 (2) */
+    int method;                  /* enum sc_decoder_method (multistep) */
+    int skip;                    /* enum sc_decoder_skip (time_uniform) */
 } sc_config;
 
 void sc_config_defaults(sc_config *cfg);

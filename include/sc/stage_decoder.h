@@ -1,6 +1,6 @@
 /* sc/stage_decoder.h - the decoder stage (kind SC_KIND_DECODER): token
- * windows -> conditioning -> DDIM sampling with the T-UNet -> clean latent
- * [8, 256, 16] (ARCHITECTURE.md §5.7-5.9, §6.1-6.6, §7).  The
+ * windows -> conditioning -> DDIM or DPM-Solver sampling with the T-UNet ->
+ * clean latent [8, 256, 16] (ARCHITECTURE.md §5.7-5.9, §6.1-6.6, §7).  The
  * implementation shipped with sc is the plugin "ldm"
  * (plugins/decoder_ldm.so); the latent goes on to the vocoder stage
  * (sc/stage_vocoder.h).
@@ -29,8 +29,9 @@
  * (-0.0 where the feature was negative; the sampler uses +0.0 everywhere,
  * since the sign of a zero cannot change the UNet's result).
  *
- * Sampling (sample()): timesteps tau = range(0, 1000, 1000 // S) + 1; the
- * number of sampling steps n is the length of that list (S = 30 gives 31).
+ * Sampling with DDIM (sample(), the default sampler; DPM-Solver below):
+ * timesteps tau = range(0, 1000, 1000 // S) + 1; the number of sampling
+ * steps n is the length of that list (S = 30 gives 31).
  * Step counts whose list would reach timestep 1000 (S = 3, 9, 27, 37, 111,
  * ... where the official sampler crashes) and S < 1 or S > 1000 are refused
  * with SC_EARG; sc_decoder_nsteps() tells in advance.  Then x = x_T and, for
@@ -43,9 +44,11 @@
  * skipped (v = v_c); when g == 0 the conditional one is.
  *
  * Noise: opts->noise NULL -> sc/noise.h keyed by (opts->seed, opts->window,
- * draw); else host floats [n + 1, 8, 256, 16]: [0] = x_T, [1 + s] = noise
- * of sampling step s (s = 0 the first, noisiest step), the per-window slice
- * of the --noise file [W, n + 1, 8, 256, 16].
+ * draw), x_T being draw 0 for every sampler; else host floats: for DDIM
+ * [n + 1, 8, 256, 16], [0] = x_T, [1 + s] = noise of sampling step s (s = 0
+ * the first, noisiest step), the per-window slice of the --noise file
+ * [W, n + 1, 8, 256, 16]; for the deterministic DPM-Solver samplers only
+ * x_T [8, 256, 16] (the --noise file is [W, 1, 8, 256, 16]).
  *
  * Memory: every pointer argument is HOST memory owned by the caller; the
  * stage uploads and downloads at its boundary.  The stage caches the
@@ -134,6 +137,58 @@ typedef int (*sc_decoder_trace_fn)(void *user, int s, int nsteps, int t,
 /* Progress: called before step s of n (cheap; no copies). */
 typedef void (*sc_decoder_progress_fn)(void *user, int s, int nsteps);
 
+/* Samplers (sc_decoder_opts.sampler; [decoder] sampler).  The DPM-Solver
+ * ones follow the solver file the official repository vendors
+ * (latent_diffusion/models/dpm_solver/dpm_solver.py), DPM_Solver.sample(
+ * steps, order, skip_type, method, lower_order_final=True), with
+ * predict_x0 = (sampler == SC_DEC_DPMSOLVERPP):
+ *  - the discrete NoiseScheduleVP of the checkpoint's alphas_cumprod: t_n =
+ *    (n + 1) / 1000, log alpha = 0.5 log(alphas_cumprod[n]), interpolated
+ *    piecewise-linearly in t (and in log alpha for the inverse of lambda =
+ *    log alpha - log sigma); t_T = 1, t_0 = 1/1000;
+ *  - the UNet sees the fractional time label (t - 1/1000) * 1000 through its
+ *    sinusoidal embedding; its v output becomes noise alpha_t v + sigma_t x,
+ *    and guidance mixes in noise space: e_u + g (e_c - e_u);
+ *  - steps is the number of model evaluations (NFE); multistep needs
+ *    steps >= order and, below 15 steps, lowers the order of the last
+ *    steps (lower_order_final); singlestep spends exactly steps
+ *    evaluations in blocks of orders 3, 2, 1; singlestep_fixed uses
+ *    (steps / order) blocks of the given order.
+ * Where the vendored file crashes, sc does what it evidently means:
+ * multistep order 3 below 15 steps takes its second-order step from the
+ * last two model outputs; singlestep with a skip other than logSNR places
+ * the block ends on the steps-interval grid at the running sum of the block
+ * orders; singlestep order 1 with logSNR uses a grid of steps intervals.
+ * The arithmetic is the reference's float32, operation by operation
+ * (x0 = (x - sigma e) / alpha is a true division on host-memory backends).
+ * DPM-Solver samplers are deterministic: they read only x_T (opts->noise
+ * then holds [8, 256, 16]), never call trace, and call progress before
+ * every model evaluation. */
+enum sc_decoder_sampler { SC_DEC_DDIM = 0, SC_DEC_DPMSOLVER = 1, SC_DEC_DPMSOLVERPP = 2 };
+enum sc_decoder_method { SC_DEC_MULTISTEP = 0, SC_DEC_SINGLESTEP = 1, SC_DEC_SINGLESTEP_FIXED = 2 };
+enum sc_decoder_skip { SC_DEC_TIME_UNIFORM = 0, SC_DEC_LOGSNR = 1, SC_DEC_TIME_QUADRATIC = 2 };
+
+/* Names of the settings ("ddim", "dpmsolver", "dpmsolver++"; "multistep",
+ * "singlestep", "singlestep_fixed"; "time_uniform", "logSNR",
+ * "time_quadratic"): index = enum value. */
+static const char *const sc_decoder_sampler_names[3] = {"ddim", "dpmsolver", "dpmsolver++"};
+static const char *const sc_decoder_method_names[3] = {"multistep", "singlestep",
+                                                      "singlestep_fixed"};
+static const char *const sc_decoder_skip_names[3] = {"time_uniform", "logSNR", "time_quadratic"};
+
+/* Index of `name` in one of those tables (n entries), or -1. */
+static inline int sc_decoder_name_index(const char *const *names, int n, const char *name)
+{
+    for (int i = 0; i < n; i++) {
+        const char *a = names[i], *b = name;
+        while (*a && *a == *b)
+            a++, b++;
+        if (!*a && !*b)
+            return i;
+    }
+    return -1;
+}
+
 typedef struct sc_decoder_opts {
     uint32_t struct_size;       /* sizeof(sc_decoder_opts) of the caller */
     int steps;                  /* requested S (official 50) */
@@ -145,11 +200,17 @@ typedef struct sc_decoder_opts {
     sc_decoder_trace_fn trace;  /* NULL: no per-step copies */
     sc_decoder_progress_fn progress;
     void *user;                 /* passed to trace / progress */
+    /* since 0.2.0 (a caller whose struct_size ends before them gets DDIM) */
+    int sampler;                /* enum sc_decoder_sampler (SC_DEC_DDIM) */
+    int order;                  /* DPM-Solver order 1..3 (2) */
+    int method;                 /* enum sc_decoder_method (SC_DEC_MULTISTEP) */
+    int skip;                   /* enum sc_decoder_skip (SC_DEC_TIME_UNIFORM) */
 } sc_decoder_opts;
 
 static inline void sc_decoder_opts_init(sc_decoder_opts *o)
 {
-    *o = (sc_decoder_opts){sizeof(sc_decoder_opts), 50, 2.0, 1.0, 0, 0, 0, 0, 0, 0};
+    *o = (sc_decoder_opts){sizeof(sc_decoder_opts), 50, 2.0, 1.0, 0, 0, 0, 0, 0, 0,
+                           SC_DEC_DDIM, 2, SC_DEC_MULTISTEP, SC_DEC_TIME_UNIFORM};
 }
 
 typedef struct sc_decoder_vt {
@@ -179,7 +240,20 @@ typedef struct sc_decoder_vt {
      * array may be NULL (room for 1000 steps).  Returns the number of steps
      * or a negative status (a step count the schedule cannot take). */
     int (*schedule)(void *self, int steps, double eta, int *t, float *coef, sc_err *err);
+    /* Since 0.2.0: bit (1u << s) set for each sampler s the plugin offers.
+     * A plugin whose struct_size ends before this member offers DDIM only
+     * (and would ignore the sampler fields of the options): callers check
+     * with sc_decoder_offers() before asking for another sampler. */
+    uint32_t samplers;
 } sc_decoder_vt;
+
+static inline int sc_decoder_offers(const sc_decoder_vt *vt, int sampler)
+{
+    if (sampler == SC_DEC_DDIM)
+        return 1;
+    return SC_HAS_MEMBER(vt, vt->struct_size, samplers) && sampler >= 0 && sampler < 32 &&
+           (vt->samplers >> sampler & 1u);
+}
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
 /* plugins/decoder/ldm.c - the "ldm" decoder stage: conditioning, DDIM
- * sampler with classifier-free guidance and v-prediction, plugin entry
+ * sampler with classifier-free guidance and v-prediction, the executor of
+ * the DPM-Solver programs (dpm.c), plugin entry
  * (contract in sc/stage_decoder.h; ARCHITECTURE.md §5.7-5.9, §6).
  *
  * Numerics follow the reference step by step in float32: the guided v is
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sc/noise.h"
+#include "dpm.h"
 #include "ldm.h"
 
 #define LAT SC_DEC_LATENT
@@ -40,6 +42,8 @@ typedef struct ldm {
     int unc_ready;
     float *etmp, *embv;
     float *x, *vu, *vc, *v, *e, *x0, *z, *t1, *t2;
+    float *reg[DPM_NREGS];           /* DPM-Solver registers (X, VU, VC shared) */
+    dpm_sched sched;                 /* its noise schedule (from acp) */
     void *allocs[32];
     int nallocs;
 } ldm;
@@ -241,7 +245,7 @@ static int eval_pair(ldm *d, const float *x, float *vu, float *vc, sc_err *err)
     return SC_OK;
 }
 
-static int embed(ldm *d, int t, sc_err *err)
+static int embed(ldm *d, float t, sc_err *err)
 {
     ldm_run r;
     run_init(d, &r, 0);
@@ -309,10 +313,97 @@ static int be_bin(ldm *d, int op, const float *a, const float *b, float *y)
     return d->be->binary(d->bc, op, a, b, LAT, y);
 }
 
+/* The DPM-Solver samplers: plan (dpm.c), then run the program. */
+static int dpm_loop(ldm *d, int have_cond, const sc_decoder_opts *o, float *latent, sc_err *err)
+{
+    const sc_host *h = d->host;
+    if (!isfinite(o->cfg))
+        return h->err_set(err, SC_EARG, "decoder: bad guidance %g", o->cfg);
+    dpm_prog p;
+    char why[160];
+    int rc = dpm_plan(&d->sched, o->sampler == SC_DEC_DPMSOLVERPP, o->steps, o->order, o->method,
+                      o->skip, o->cfg, &p, why, sizeof why);
+    if (rc) {
+        dpm_prog_free(&p);
+        if (rc == -2)
+            return h->err_set(err, SC_ENOMEM, "decoder: out of memory planning the sampler");
+        return h->err_set(err, SC_EARG, "decoder: %s: %s", sc_decoder_sampler_names[o->sampler],
+                          why);
+    }
+    const int need_u = o->cfg != 1.0, need_c = o->cfg != 0.0;
+    if (need_u && (rc = ensure_uncond(d, err)))
+        goto out;
+    if (need_c && !have_cond) {
+        rc = h->err_set(err, SC_EINTERNAL, "decoder: no conditioning");
+        goto out;
+    }
+    float *hz = d->hlat[0], **R = d->reg;
+    if (o->noise)
+        memcpy(hz, o->noise, LAT * sizeof(float));
+    else
+        sc_noise_fill(o->seed, (uint32_t)o->window, 0, 0, hz, LAT);
+    if ((rc = d->be->upload(d->bc, R[DPM_X], hz, LAT * sizeof(float)))) {
+        rc = be_fail(d, rc, err, "upload");
+        goto out;
+    }
+    int ev = 0;
+    for (int i = 0; i < p.n && !rc; i++) {
+        const dpm_op *op = &p.ops[i];
+        switch (op->op) {
+        case DPM_OP_EVAL:
+            if (o->progress)
+                o->progress(o->user, ev, p.nevals);
+            ev++;
+            if ((rc = embed(d, op->c, err)))
+                goto out;
+            if ((rc = eval_pair(d, R[op->a], op->flags & DPM_EVAL_U ? R[DPM_VU] : NULL,
+                                op->flags & DPM_EVAL_C ? R[DPM_VC] : NULL, err)))
+                goto out;
+            break;
+        case DPM_OP_SCALE:
+            rc = be_scale(d, R[op->a], op->c, R[op->dst]);
+            break;
+        case DPM_OP_ADD:
+            rc = be_bin(d, SC_BIN_ADD, R[op->a], R[op->b], R[op->dst]);
+            break;
+        case DPM_OP_SUB:
+            rc = be_bin(d, SC_BIN_SUB, R[op->a], R[op->b], R[op->dst]);
+            break;
+        case DPM_OP_DIV:
+            /* the reference divides; host memory can too, a device backend
+             * multiplies by the float32 reciprocal (within an ulp) */
+            if (d->be->host_memory) {
+                if (!(rc = d->be->sync(d->bc))) {
+                    const float *a = R[op->a];
+                    float *y = R[op->dst], c = op->c;
+                    for (int k = 0; k < LAT; k++)
+                        y[k] = a[k] / c;
+                }
+            } else {
+                rc = be_scale(d, R[op->a], 1.0f / op->c, R[op->dst]);
+            }
+            break;
+        }
+    }
+    if (rc) {
+        rc = be_fail(d, rc, err, "the DPM-Solver update");
+        goto out;
+    }
+    rc = d->be->download(d->bc, latent, R[DPM_X], LAT * sizeof(float));
+    rc = rc ? rc : d->be->sync(d->bc);
+    if (rc)
+        rc = be_fail(d, rc, err, "download");
+out:
+    dpm_prog_free(&p);
+    return rc;
+}
+
 static int sample_loop(ldm *d, int have_cond, const sc_decoder_opts *o, float *latent,
                        sc_err *err)
 {
     const sc_host *h = d->host;
+    if (o->sampler != SC_DEC_DDIM)
+        return dpm_loop(d, have_cond, o, latent, err);
     int tau[SC_DEC_TIMESTEPS];
     int n = sc_decoder_nsteps(o->steps, tau);
     if (n < 0)
@@ -437,30 +528,39 @@ static int dec_schedule(void *self, int steps, double eta, int *t, float *coef, 
     return n;
 }
 
-static int check_opts(ldm *d, const sc_decoder_opts *o, sc_err *err)
+/* The caller's options in this build's layout (members beyond its
+ * struct_size take their defaults: DDIM). */
+static int check_opts(ldm *d, const sc_decoder_opts *in, sc_decoder_opts *o, sc_err *err)
 {
-    if (!o || o->struct_size < offsetof(sc_decoder_opts, user) + sizeof(o->user))
+    if (!in || in->struct_size < offsetof(sc_decoder_opts, user) + sizeof(in->user))
         return d->host->err_set(err, SC_EARG, "decoder: options struct missing or too old");
+    sc_decoder_opts_init(o);
+    memcpy(o, in, in->struct_size < sizeof *o ? in->struct_size : sizeof *o);
+    o->struct_size = sizeof *o;
+    if (o->sampler < SC_DEC_DDIM || o->sampler > SC_DEC_DPMSOLVERPP)
+        return d->host->err_set(err, SC_EARG, "decoder: unknown sampler %d", o->sampler);
     return SC_OK;
 }
 
-static int dec_sample_ctx(void *self, const float *ctx, const sc_decoder_opts *o, float *latent,
-                          sc_err *err)
+static int dec_sample_ctx(void *self, const float *ctx, const sc_decoder_opts *in,
+                          float *latent, sc_err *err)
 {
     ldm *d = self;
-    int rc = check_opts(d, o, err);
+    sc_decoder_opts o;
+    int rc = check_opts(d, in, &o, err);
     if (rc)
         return rc;
-    if (o->cfg != 0.0 && (rc = set_context(d, ctx, d->kv_cnd, err)))
+    if (o.cfg != 0.0 && (rc = set_context(d, ctx, d->kv_cnd, err)))
         return rc;
-    return sample_loop(d, 1, o, latent, err);
+    return sample_loop(d, 1, &o, latent, err);
 }
 
 static int dec_sample(void *self, const int64_t *tokens, int T, const sc_decoder_opts *o,
                       float *latent, sc_err *err)
 {
     ldm *d = self;
-    int rc = check_opts(d, o, err);
+    sc_decoder_opts chk;
+    int rc = check_opts(d, o, &chk, err);
     if (rc)
         return rc;
     if ((rc = build_cond(d, tokens, T, d->hctx, err)))
@@ -636,6 +736,13 @@ static int dec_create(const sc_stage_env *env, void **self, sc_err *err)
     for (size_t i = 0; i < sizeof lat / sizeof lat[0]; i++)
         if (!(*lat[i] = balloc(d, LAT)))
             goto nomem;
+    d->reg[DPM_X] = d->x;
+    d->reg[DPM_VU] = d->vu;
+    d->reg[DPM_VC] = d->vc;
+    for (int i = DPM_VC + 1; i < DPM_NREGS; i++)
+        if (!(d->reg[i] = balloc(d, LAT)))
+            goto nomem;
+    dpm_sched_init(&d->sched, d->acp);
     /* size the activation arena by a dry run of the largest evaluation
      * (the shared head and one tail; nothing is computed); side by side,
      * the second tail gets its own span above the first */
@@ -677,6 +784,7 @@ static const sc_decoder_vt ldm_vt = {
     .sample = dec_sample,
     .sample_ctx = dec_sample_ctx,
     .schedule = dec_schedule,
+    .samplers = 1u << SC_DEC_DDIM | 1u << SC_DEC_DPMSOLVER | 1u << SC_DEC_DPMSOLVERPP,
 };
 
 static const sc_plugin_info ldm_info = {
@@ -684,8 +792,9 @@ static const sc_plugin_info ldm_info = {
     .struct_size = sizeof(sc_plugin_info),
     .kind = SC_KIND_DECODER,
     .name = "ldm",
-    .version = "0.1.0",
-    .description = "latent-diffusion T-UNet decoder: DDIM, classifier-free guidance, v-prediction",
+    .version = "0.2.0",
+    .description = "latent-diffusion T-UNet decoder: DDIM and DPM-Solver(++), classifier-free "
+                   "guidance, v-prediction",
     .vtable = &ldm_vt,
 };
 

@@ -13,9 +13,10 @@ float ldm_expf(float x);
  * reference's vector loop; s or c may be NULL. */
 void ldm_sincos8(const float *x, int n, float *s, float *c);
 /* Tables built with those: PE [rows, 192] (interleaved sin/cos) and the
- * timestep embedding [64] = [cos | sin] of t * exp(-ln(1e4) k / 32). */
+ * timestep embedding [64] = [cos | sin] of t * exp(-ln(1e4) k / 32), t a
+ * float32 label (DDIM's integer timesteps, DPM-Solver's fractional ones). */
 void ldm_pe_table(int rows, float *pe);
-void ldm_timestep_embedding(int t, float *emb);
+void ldm_timestep_embedding(float t, float *emb);
 
 #endif
 
@@ -107,7 +108,7 @@ typedef struct ldm_head {
 
 /* Per-timestep ResBlock projections emb_layers(SiLU(time_embed(temb(t)))),
  * into embv [emb_total]; tmp: 64 + 3 * 256 floats of backend memory. */
-int ldm_unet_embed(ldm_run *r, const ldm_unet *net, int t, float *tmp, float *embv);
+int ldm_unet_embed(ldm_run *r, const ldm_unet *net, float t, float *tmp, float *embv);
 /* Cross-attention K/V of a context ctx [W, Dc] (backend) into kv. */
 int ldm_unet_kv(ldm_run *r, const ldm_unet *net, const float *ctx, float *kv);
 /* x [8, 256, 16] -> head (allocated from r). */

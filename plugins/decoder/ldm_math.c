@@ -240,12 +240,12 @@ void ldm_pe_table(int rows, float *pe)
     }
 }
 
-void ldm_timestep_embedding(int t, float *emb)
+void ldm_timestep_embedding(float t, float *emb)
 {
     /* freqs = exp(-ln(1e4) * arange(32) / 32), args = t * freqs, [cos | sin] */
     float arg[32];
     const float sc = (float)-log(10000.0);
     for (int k = 0; k < 32; k++)
-        arg[k] = (float)t * ldm_expf(sc * (float)k / 32.0f);
+        arg[k] = t * ldm_expf(sc * (float)k / 32.0f);
     ldm_sincos8(arg, 32, emb + 32, emb);
 }

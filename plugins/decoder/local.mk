@@ -6,7 +6,8 @@ libsc_libsc_la_SOURCES += libsc/noise.c
 
 plugin_LTLIBRARIES += plugins/decoder_ldm.la
 plugins_decoder_ldm_la_SOURCES = plugins/decoder/ldm.c plugins/decoder/unet.c \
-	plugins/decoder/ldm_math.c plugins/decoder/ldm.h
+	plugins/decoder/ldm_math.c plugins/decoder/ldm.h plugins/decoder/dpm.c \
+	plugins/decoder/dpm.h
 # No FMA contraction: the sampler and the sinusoid tables reproduce the
 # reference's float32 rounding step by step.
 plugins_decoder_ldm_la_CFLAGS = $(AM_CFLAGS) -O2 -ffp-contract=off
@@ -27,3 +28,14 @@ bench_bench_decoder_SOURCES = bench/bench_decoder.c bench/benchutil.c bench/benc
 bench_bench_decoder_LDADD = libsc/libsc.la $(LIBM)
 SC_BENCHES += bench/decoder.sh
 EXTRA_DIST += bench/decoder.sh
+
+# The DPM-Solver samplers: schedule, plans and a host-run solver against an
+# independent derivation, and the four golden-dpm parity cases.
+check_PROGRAMS += tests/check_dpm
+TESTS += tests/check_dpm
+tests_check_dpm_SOURCES = tests/check_dpm.c plugins/decoder/dpm.c plugins/decoder/ldm_math.c
+tests_check_dpm_CFLAGS = $(CHECK_CFLAGS_ALL) -ffp-contract=off
+tests_check_dpm_LDADD = $(CHECK_LDADD_ALL)
+# ... and the tools' sampler options (sc-detok with the 2M golden).
+TESTS += tests/sc-detok-dpm.sh
+EXTRA_DIST += tests/sc-detok-dpm.sh

@@ -440,7 +440,7 @@ static float *upsample(ldm_run *r, const float *x, int C, int H, int Wd, const l
     return conv3(r, u, C, 2 * H, 2 * Wd, cv, C, 1);
 }
 
-int ldm_unet_embed(ldm_run *r, const ldm_unet *net, int t, float *tmp, float *embv)
+int ldm_unet_embed(ldm_run *r, const ldm_unet *net, float t, float *tmp, float *embv)
 {
     float temb[64];
     ldm_timestep_embedding(t, temb);

@@ -1,0 +1,59 @@
+#!/bin/sh
+# sc-detok(1) with the DPM-Solver samplers: --sampler/--order/--method/--skip
+# and the x_T-only --noise layout reach the decoder (the dpm_short_2m10
+# golden: the vendored solver on the official model, wave within 1e-4), and
+# bad settings are usage errors (one line naming the culprit, no output).
+# Every setting's numerics are checked in tests/check_dpm.
+set -u
+: "${SC_BINDIR:?run with make check}" "${SC_REFDIR:?}" "${SC_SCRATCH:?}" "${SC_BUILDDIR:?}"
+DETOK=$SC_BINDIR/sc-detok
+CMP=$SC_BUILDDIR/tests/npycmp
+G=$SC_REFDIR/golden
+GD=$SC_REFDIR/golden-dpm
+D=$SC_SCRATCH/sc-detok-dpm
+rm -rf "$D"
+mkdir -p "$D"
+fail=0
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fail=1; }
+for f in "$G/short_tr100_tokens.npy" "$G/long_ddim_noise_all.npy" "$GD/dpm_short_2m10_xT.npy" \
+         "$GD/dpm_short_2m10_wave.npy"; do
+  [ -r "$f" ] || { echo "FAIL: parity kit file missing: $f"; exit 1; }
+done
+be=ref
+[ -e "$SC_BUILDDIR/backends/backend_blas.la" ] && be=blas
+M="--synthetic -r 100 -V 16384 -B $be"
+
+# 1. the golden case through the tool (10 guided evaluations)
+if "$DETOK" -q $M --sampler dpmsolver++ --steps 10 --order 2 --method multistep \
+     --skip time_uniform --noise "$GD/dpm_short_2m10_xT.npy" -f npy \
+     "$G/short_tr100_tokens.npy" "$D/2m10.npy" 2>"$D/err"; then
+  if r=$("$CMP" -a 1e-4 "$D/2m10.npy" "$GD/dpm_short_2m10_wave.npy"); then
+    ok "$be dpm_short_2m10 wave: $r"
+  else bad "$be dpm_short_2m10 wave: $r"; fi
+else bad "sc-detok --sampler dpmsolver++ failed: $(cat "$D/err")"; fi
+
+# 2. bad settings: exit status, one line, no output
+expect_fail() {  # NAME STATUS PATTERN -- command...
+  name=$1 want=$2 pat=$3; shift 4
+  "$@" >"$D/stdout" 2>"$D/err"
+  rc=$?
+  lines=$(wc -l <"$D/err" | tr -d ' ')
+  if [ $rc -ne "$want" ]; then bad "$name: exit status $rc, not $want: $(cat "$D/err")"
+  elif [ -e "$D/o.wav" ]; then bad "$name: left output behind"
+  elif ! grep -q -- "$pat" "$D/err"; then bad "$name: message lacks '$pat': $(cat "$D/err")"
+  elif [ "$lines" -ne 1 ]; then bad "$name: $lines lines on stderr: $(cat "$D/err")"
+  else ok "$name: $(cat "$D/err")"; fi
+}
+T=$G/short_tr100_tokens.npy
+expect_fail "unknown sampler" 78 "sampler" -- "$DETOK" -q $M --sampler dpm "$T" "$D/o.wav"
+expect_fail "order 4" 78 "order" -- "$DETOK" -q $M --sampler dpmsolver --order 4 "$T" "$D/o.wav"
+expect_fail "unknown method" 78 "adaptive" -- \
+  "$DETOK" -q $M --sampler dpmsolver --method adaptive "$T" "$D/o.wav"
+expect_fail "unknown skip" 78 "logsnr" -- \
+  "$DETOK" -q $M --sampler dpmsolver --skip logsnr "$T" "$D/o.wav"
+expect_fail "multistep order 3, 2 steps" 64 "needs at least 3 steps" -- \
+  "$DETOK" -q $M --sampler dpmsolver++ --order 3 --steps 2 "$T" "$D/o.wav"
+expect_fail "DDIM noise for a DPM-Solver" 65 "x_T only" -- \
+  "$DETOK" -q $M --sampler dpmsolver++ --steps 5 --noise "$G/long_ddim_noise_all.npy" "$T" "$D/o.wav"
+exit $fail
