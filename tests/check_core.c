@@ -322,6 +322,47 @@ START_TEST(test_outfile)
 }
 END_TEST
 
+/* Outputs that are inputs: device and inode, through links (issue 12). */
+START_TEST(test_same_file)
+{
+    sc_err err = {0};
+    const char *a = sct_scratch("core/same-a.bin"), *b = sct_scratch("core/same-b.bin");
+    const char *h = sct_scratch("core/same-hard.bin"), *s = sct_scratch("core/same-sym.bin");
+    const char *n = sct_scratch("core/same-new.bin");
+    unlink(h);
+    unlink(s);
+    unlink(n);
+    write_tmp("core/same-a.bin", "a");
+    write_tmp("core/same-b.bin", "a");
+    ck_assert_int_eq(link(a, h), 0);
+    ck_assert_int_eq(symlink(a, s), 0);
+    ck_assert_int_eq(sc_same_file(a, a), 1);
+    ck_assert_int_eq(sc_same_file(a, h), 1);
+    ck_assert_int_eq(sc_same_file(s, h), 1);
+    ck_assert_int_eq(sc_same_file(a, b), 0);     /* equal content, other file */
+    ck_assert_int_eq(sc_same_file(a, n), 0);     /* does not exist */
+    ck_assert_int_eq(sc_same_file("/dev/null", "/dev/null"), 0);   /* not regular */
+    const char *ins[3] = {b, NULL, s};
+    ck_assert_int_eq(sc_output_check(h, ins, 3, &err), SC_EARG);
+    ck_assert_msg(strstr(err.msg, h) && strstr(err.msg, s) && strstr(err.msg, "same file"), "%s",
+                  err.msg);
+    sc_err_clear(&err);
+    ck_assert_int_eq(sc_output_check(n, ins, 3, &err), SC_OK);
+    ck_assert_int_eq(sc_output_check(b, ins, 1, &err), SC_EARG);
+    sc_err_clear(&err);
+    ck_assert_int_eq(sc_output_check(a, ins, 1, &err), SC_OK);
+    ck_assert_int_eq(sc_output_check("/dev/null", ins, 3, &err), SC_OK);
+    /* NaN/Inf scan */
+    float x[5] = {0, 1, -2, 3, 4};
+    ck_assert_int_eq(sc_first_nonfinite(x, 5), -1);
+    x[3] = NAN;
+    ck_assert_int_eq(sc_first_nonfinite(x, 5), 3);
+    x[1] = -INFINITY;
+    ck_assert_int_eq(sc_first_nonfinite(x, 5), 1);
+    ck_assert_int_eq(sc_first_nonfinite(x, 1), -1);
+}
+END_TEST
+
 START_TEST(test_mmap)
 {
     sc_err err = {0};
@@ -349,6 +390,7 @@ int main(void)
     tcase_add_test(tc, test_config);
     tcase_add_test(tc, test_registry);
     tcase_add_test(tc, test_outfile);
+    tcase_add_test(tc, test_same_file);
     tcase_add_test(tc, test_mmap);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

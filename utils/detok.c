@@ -531,6 +531,9 @@ int detok_file(detok *d, const char *in, const char *out, sc_err *err)
     if (d->o.explicit_vocab)
         ex.sem_vocab = t->cfg.sem_vocab;
     r.in.name = name;
+    const char *ins[2] = {in ? in : "-", d->o.noise_path};
+    if (sc_output_check(out, ins, 2, err))
+        return err->code;
     if (!(r.in.r = sc_tokr_open(in, SC_TOKFMT_AUTO, &ex, err)))
         return err->code;
     const sc_tok_header h = *sc_tokr_header(r.in.r);

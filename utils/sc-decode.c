@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "sc/audio.h"
+#include "sc/util.h"
 #include "detok.h"
 
 enum { OPT_OUTDIR = 'O', OPT_OUTPUT = 'o' };
@@ -127,7 +128,8 @@ int main(int argc, char **argv)
                              : out_name(op, t.args[i], out, sizeof out, &e) != SC_OK) {
             if (!e.code)
                 sc_err_set(&e, SC_EARG, "bad -o");
-        } else {
+        } else if (sc_output_check(out, (const char *const *)t.args, (size_t)t.nargs, &e) ==
+                   SC_OK) {
             if (!detok_file(d, t.args[i], out, &e) && !t.quiet && t.verbose)
                 fprintf(stderr, "sc-decode: %s -> %s\n", t.args[i], out);
         }

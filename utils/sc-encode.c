@@ -12,6 +12,7 @@
 #include "sc/audio.h"
 #include "sc/stage_frontend.h"
 #include "sc/tokstream.h"
+#include "sc/util.h"
 #include "tokenize.h"
 #include "tool.h"
 
@@ -364,6 +365,8 @@ int main(int argc, char **argv)
                            files[i], jobs[i].out);
                 goto usage;
             }
+        if (sc_output_check(jobs[i].out, (const char *const *)files, (size_t)nfiles, &err))
+            goto usage;
     }
 
     if (!(s = sc_tool_session(&t, &err)) || !(tk = sc_tk_new(s, t.cfg.batch, &err)))

@@ -11,6 +11,7 @@
 #include "sc/stage_acoustic.h"
 #include "sc/stage_frontend.h"
 #include "sc/tokstream.h"
+#include "sc/util.h"
 #include "tokenize.h"
 #include "tool.h"
 
@@ -86,6 +87,8 @@ int main(int argc, char **argv)
                    "or redirect)");
         return sc_tool_fail(&t, &err);
     }
+    if (sc_output_check(out, (const char *const[]){in}, 1, &err))
+        return sc_tool_fail(&t, &err);
 
     sc_session *s = NULL;
     sc_tk *tk = NULL;

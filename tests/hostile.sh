@@ -1,0 +1,105 @@
+#!/bin/sh
+# Hostile but realistic inputs (issue 12): outputs that are inputs, NaN and
+# infinite samples, token headers that disagree with their pairs,
+# over-long INI lines, and the small defects of its item 7.  Every case
+# must end with one line naming the file and the problem and the
+# documented exit status (sysexits: 64 usage, 65 data, 66 no input, 73
+# cannot create, 78 config), leave the input untouched and no output.
+#
+# Nothing here runs a model: each case fails before or while the model is
+# set up (synthetic weights), so the whole script takes seconds.
+set -u
+: "${SC_BINDIR:?run with make check}" "${SC_SCRATCH:?}" "${SC_BUILDDIR:?}"
+MEL=$SC_BINDIR/sc-mel
+TOK=$SC_BINDIR/sc-tokenize
+DETOK=$SC_BINDIR/sc-detok
+ENC=$SC_BINDIR/sc-encode
+DEC=$SC_BINDIR/sc-decode
+SPECTRO=$SC_BINDIR/sc-spectro
+GEN=$SC_BUILDDIR/tests/hardgen
+D=$SC_SCRATCH/hostile
+rm -rf "$D"
+mkdir -p "$D"
+M="--synthetic -B ref -q"
+TO="timeout 300"
+fail=0
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fail=1; }
+
+# expect NAME RC-LIST REGEX [OUTPUT...]: the last run's status ($rc) is one
+# of RC-LIST, its stderr ($D/err) is exactly one line matching REGEX, and
+# none of OUTPUT nor OUTPUT.tmp.* exists.
+expect() {
+  name=$1 codes=$2 re=$3
+  shift 3
+  case " $codes " in *" $rc "*) ;; *)
+    bad "$name: exit $rc, expected one of $codes: $(head -c 300 "$D/err")"; return ;; esac
+  lines=$(wc -l <"$D/err")
+  if [ "$lines" -ne 1 ] || ! grep -Eq "$re" "$D/err"; then
+    bad "$name: expected one line matching '$re', got $lines: $(head -c 300 "$D/err")"; return
+  fi
+  for o in "$@"; do
+    for f in "$o" "$o".tmp.*; do
+      [ -e "$f" ] && { bad "$name: $f left behind"; return; }
+    done
+  done
+  ok "$name (exit $rc: $(cat "$D/err"))"
+}
+run() { rc=0; $TO "$@" 2>"$D/err" || rc=$?; }
+# same NAME FILE COPY: FILE still equals COPY.
+same() { cmp -s "$2" "$3" && ok "$1: input untouched" || bad "$1: input changed"; }
+
+"$GEN" wav -n 0.05 3 "$D/a.wav" && "$MEL" -q "$D/a.wav" "$D/a.mel" &&
+  "$GEN" tok -s 48000 300 "$D/t.sc" || { echo "FAIL: cannot make the inputs"; exit 1; }
+cp "$D/a.wav" "$D/a.orig" && cp "$D/a.mel" "$D/m.orig" && cp "$D/t.sc" "$D/t.orig"
+
+# ---- 1. an output that is an input (by device and inode, not by name)
+SAME='is the same file as the input'
+run "$MEL" -q "$D/a.wav" "$D/a.wav"
+expect "sc-mel IN IN" 64 "^sc-mel: $D/a.wav: $SAME $D/a.wav: refusing to overwrite it\$"
+same "sc-mel IN IN" "$D/a.wav" "$D/a.orig"
+ln -s a.wav "$D/sym.wav" && ln "$D/a.wav" "$D/hard.wav"
+run "$MEL" -q "$D/a.wav" "$D/sym.wav"
+expect "sc-mel IN symlink-to-IN" 64 "$SAME"
+run "$MEL" -q "$D/sym.wav" "$D/hard.wav"
+expect "sc-mel symlink hard-link" 64 "$SAME"
+same "sc-mel through links" "$D/a.wav" "$D/a.orig"
+# stdout appended to the input (>> does not truncate it first)
+rc=0; $TO "$MEL" -q "$D/a.wav" - >>"$D/a.wav" 2>"$D/err" || rc=$?
+expect "sc-mel IN - >>IN" 64 "^sc-mel: <stdout>: $SAME $D/a.wav"
+rc=0; $TO "$MEL" -q - - <"$D/a.wav" >>"$D/hard.wav" 2>"$D/err" || rc=$?
+expect "sc-mel - - <IN >>hard-link" 64 "^sc-mel: <stdout>: $SAME <stdin>"
+same "sc-mel stdout" "$D/a.wav" "$D/a.orig"
+run "$MEL" -q "$D/a.wav" /dev/null
+[ $rc = 0 ] && ok "sc-mel IN /dev/null still works" || bad "sc-mel IN /dev/null: exit $rc"
+run "$TOK" $M "$D/a.mel" "$D/a.mel"
+expect "sc-tokenize IN IN" 64 "^sc-tokenize: $D/a.mel: $SAME $D/a.mel"
+same "sc-tokenize IN IN" "$D/a.mel" "$D/m.orig"
+run "$DETOK" $M --steps 2 "$D/t.sc" "$D/t.sc"
+expect "sc-detok IN IN" 64 "^sc-detok: $D/t.sc: $SAME $D/t.sc"
+run "$DEC" $M --steps 2 "$D/t.sc" -o "$D/t.sc"
+expect "sc-decode IN -o IN" 64 "^sc-decode: $D/t.sc: $SAME $D/t.sc"
+ln "$D/t.sc" "$D/t.wav"
+run "$DEC" $M --steps 2 "$D/t.sc"
+expect "sc-decode IN (IN.wav a hard link of IN)" 64 "^sc-decode: $D/t.wav: $SAME $D/t.sc"
+rm -f "$D/t.wav"
+mkdir "$D/od" && ln -s ../t.sc "$D/od/t.wav"
+run "$DEC" $M --steps 2 "$D/t.sc" -O "$D/od"
+expect "sc-decode -O DIR (DIR/NAME.wav a symlink to IN)" 64 "^sc-decode: $D/od/t.wav: $SAME"
+rm -rf "$D/od"
+same "sc-decode" "$D/t.sc" "$D/t.orig"
+cp "$D/a.wav" "$D/e.sc"
+run "$ENC" $M "$D/e.sc" -O "$D"
+expect "sc-encode e.sc -O . (e.sc is audio)" 64 "^sc-encode: $D/e.sc: $SAME $D/e.sc"
+same "sc-encode -O" "$D/e.sc" "$D/a.orig"
+run "$ENC" $M "$D/a.wav" -o "$D/hard.wav"
+expect "sc-encode IN -o hard-link" 64 "^sc-encode: $D/hard.wav: $SAME $D/a.wav"
+cp "$D/a.wav" "$D/b.sc"
+run "$ENC" $M "$D/a.wav" "$D/b.sc" -O "$D"
+expect "sc-encode a.wav b.sc -O . (a.sc fine, b.sc is the input)" 64 "^sc-encode: $D/b.sc: $SAME"
+rm -f "$D/e.sc" "$D/b.sc"
+run "$SPECTRO" -q "$D/a.wav" -o "$D/sym.wav"
+expect "sc-spectro IN -o symlink-to-IN" 64 "^sc-spectro: $D/sym.wav: $SAME $D/a.wav"
+same "all tools" "$D/a.wav" "$D/a.orig"
+
+exit $fail
