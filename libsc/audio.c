@@ -294,6 +294,14 @@ int64_t sc_audio_read(sc_audio *a, float *buf, int64_t max, sc_err *err)
             return sc_err_set(err, SC_EFORMAT,
                               "%s: decode error after %lld frames (truncated or corrupt?): %s",
                               a->name, (long long)(a->got + done), sf_strerror(a->sf));
+        /* A NaN or infinity would poison the global mean and every window
+         * after it: silence would come out, with exit 0. */
+        int64_t bad = r > 0 ? sc_first_nonfinite(buf + done, (size_t)r) : -1;
+        if (bad >= 0)
+            return sc_err_set(err, SC_EFORMAT,
+                              "%s: %s sample at frame %lld (counted from 0, at %d Hz)", a->name,
+                              isnan(buf[done + bad]) ? "NaN" : "infinite",
+                              (long long)(a->got + done + bad), a->sfi.samplerate);
         done += r;
         if (r == 0)
             a->eof = 1;

@@ -102,4 +102,29 @@ run "$SPECTRO" -q "$D/a.wav" -o "$D/sym.wav"
 expect "sc-spectro IN -o symlink-to-IN" 64 "^sc-spectro: $D/sym.wav: $SAME $D/a.wav"
 same "all tools" "$D/a.wav" "$D/a.orig"
 
+# ---- 4. NaN and infinite samples, mel values and noise
+"$GEN" wav -n 0.05 -N 47999 3 "$D/nan.wav" && "$GEN" wav -r 44100 -I 1000 1 "$D/inf.wav" &&
+  "$GEN" mel -N $((131072 + 5 * 128 + 3)) 2 "$D/nan.mel" && "$GEN" noise -N 70000 1 3 "$D/nan.npy" ||
+  bad "cannot make the NaN inputs"
+run "$MEL" -q "$D/nan.wav" "$D/o.mel"
+expect "sc-mel: NaN in the last sample" 65 \
+  "^sc-mel: $D/nan.wav: NaN sample at frame 47999 \(counted from 0, at 16000 Hz\)\$" "$D/o.mel"
+run "$MEL" -q "$D/inf.wav" "$D/o.mel"
+expect "sc-mel: +Inf at 44.1 kHz" 65 \
+  "^sc-mel: $D/inf.wav: infinite sample at frame 1000 \(counted from 0, at 44100 Hz\)\$" "$D/o.mel"
+run "$ENC" $M "$D/nan.wav" -o "$D/o.sc"
+expect "sc-encode: NaN in the last sample" 65 "^sc-encode: $D/nan.wav: NaN sample at frame 47999 " \
+  "$D/o.sc"
+run "$ENC" $M "$D/inf.wav" -o "$D/o.sc"
+expect "sc-encode: +Inf at 44.1 kHz" 65 "^sc-encode: $D/inf.wav: infinite sample at frame 1000 " \
+  "$D/o.sc"
+run "$TOK" $M "$D/nan.mel" "$D/o.sc"
+expect "sc-tokenize: NaN in a mel window" 65 \
+  "^sc-tokenize: $D/nan.mel: window 1 \(counted from 0\): NaN value at frame 5, bin 3\$" "$D/o.sc"
+run "$DETOK" $M --steps 2 --noise "$D/nan.npy" "$D/t.sc" "$D/o.wav"
+expect "sc-detok: NaN in --noise" 65 \
+  "^sc-detok: $D/nan.npy: NaN value in window 0, draw 2 \(0 is x_T\), element 4464 " "$D/o.wav"
+run "$DEC" $M --steps 2 --noise "$D/nan.npy" "$D/t.sc" -o "$D/o.wav"
+expect "sc-decode: NaN in --noise" 65 "^sc-decode: $D/nan.npy: NaN value in window 0" "$D/o.wav"
+
 exit $fail

@@ -355,6 +355,18 @@ detok *detok_new(sc_tool *t, const detok_opts *o, sc_err *err)
             return NULL;
         }
         d->noise_windows = n->shape[0];
+        /* NaN noise would make every sample of the decode +-1, exit 0 */
+        int64_t bad = sc_first_nonfinite(n->data, (size_t)sc_tensor_numel(n));
+        if (bad >= 0) {
+            const int64_t per_draw = SC_DEC_LATENT, per_win = per_draw * (d->nsteps + 1);
+            sc_err_set(err, SC_EFORMAT,
+                       "%s: %s value in window %" PRId64 ", draw %" PRId64 " (0 is x_T), element %"
+                       PRId64 " (all counted from 0)", o->noise_path,
+                       isnan(((const float *)n->data)[bad]) ? "NaN" : "infinite", bad / per_win,
+                       bad % per_win / per_draw, bad % per_draw);
+            detok_free(d);
+            return NULL;
+        }
     }
     return d;
 }
