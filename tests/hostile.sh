@@ -20,7 +20,9 @@ GEN=$SC_BUILDDIR/tests/hardgen
 D=$SC_SCRATCH/hostile
 rm -rf "$D"
 mkdir -p "$D"
-M="--synthetic -B ref -q"
+BE=ref
+[ -e "$SC_BUILDDIR/backends/backend_blas.la" ] && BE=blas
+M="--synthetic -B $BE -q"
 TO="timeout 300"
 fail=0
 ok() { echo "ok: $*"; }
@@ -50,7 +52,7 @@ run() { rc=0; $TO "$@" 2>"$D/err" || rc=$?; }
 same() { cmp -s "$2" "$3" && ok "$1: input untouched" || bad "$1: input changed"; }
 
 "$GEN" wav -n 0.05 3 "$D/a.wav" && "$MEL" -q "$D/a.wav" "$D/a.mel" &&
-  "$GEN" tok -s 48000 300 "$D/t.sc" || { echo "FAIL: cannot make the inputs"; exit 1; }
+  "$GEN" tok -s 48000 152 "$D/t.sc" || { echo "FAIL: cannot make the inputs"; exit 1; }
 cp "$D/a.wav" "$D/a.orig" && cp "$D/a.mel" "$D/m.orig" && cp "$D/t.sc" "$D/t.orig"
 
 # ---- 1. an output that is an input (by device and inode, not by name)
@@ -126,5 +128,30 @@ expect "sc-detok: NaN in --noise" 65 \
   "^sc-detok: $D/nan.npy: NaN value in window 0, draw 2 \(0 is x_T\), element 4464 " "$D/o.wav"
 run "$DEC" $M --steps 2 --noise "$D/nan.npy" "$D/t.sc" -o "$D/o.wav"
 expect "sc-decode: NaN in --noise" 65 "^sc-decode: $D/nan.npy: NaN value in window 0" "$D/o.wav"
+
+# ---- 5. a token header whose sample count disagrees with the pairs
+# 48000 samples (3 s) make 152, 76 and 38 pairs at rates 100, 50 and 25
+# (the official count, sc_frontend_tkeep); one pair fewer is a cut
+# stream, one more a wrong header; neither may decode to some length.
+HDR="the header's 48000 samples \\(3.00 s\\) make"
+for re in 100:152 50:76 25:38; do
+  r=${re%:*} e=${re#*:}
+  "$GEN" tok -r $r -s 48000 $((e - 1)) "$D/few.sc" && "$GEN" tok -f text -r $r -s 48000 $((e + 1)) "$D/many.txt" ||
+    bad "cannot make the rate $r tokens"
+  run "$DETOK" $M --steps 2 "$D/few.sc" "$D/o.wav"
+  expect "rate $r: $((e - 1)) pairs, header 48000 samples" 65 \
+    "^sc-detok: $D/few.sc: truncated: $((e - 1)) token pairs, but $HDR $e\$" "$D/o.wav"
+  run "$DETOK" $M --steps 2 "$D/many.txt" "$D/o.wav"
+  expect "rate $r: $((e + 1)) pairs, header 48000 samples" 65 \
+    "^sc-detok: $D/many.txt: $((e + 1)) token pairs( or more)?, but $HDR only $e " "$D/o.wav"
+done
+"$GEN" tok -s 0 152 "$D/zero.sc" && "$GEN" tok -s 100 152 "$D/hundred.sc" && "$GEN" tok -s 48000 152 "$D/exact.sc" ||
+  bad "cannot make the tokens"
+run "$DETOK" $M --steps 2 "$D/zero.sc" "$D/o.wav"
+expect "samples=0 over 152 pairs" 65 \
+  "^sc-detok: $D/zero.sc: 152 token pairs( or more)?, but the header's 0 samples \(0.00 s\) make only 0 " "$D/o.wav"
+run "$DEC" $M --steps 2 "$D/hundred.sc" -o "$D/o.wav"
+expect "sc-decode: samples=100 over 152 pairs" 65 \
+  "^sc-decode: $D/hundred.sc: 152 token pairs( or more)?, but the header's 100 samples \(0.01 s\) make only 8 " "$D/o.wav"
 
 exit $fail

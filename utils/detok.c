@@ -421,15 +421,6 @@ static int model_for(detok *d, const char *name, const sc_tok_header *h, sc_err 
     return SC_OK;
 }
 
-static int truncated(const char *name, int64_t have, const sc_tok_header *h, int64_t expect,
-                     sc_err *err)
-{
-    return sc_err_set(err, SC_EFORMAT,
-                      "%s: truncated: %" PRId64 " token pairs, but the header's %" PRId64
-                      " samples (%.2f s) make %" PRId64, name, have, h->samples,
-                      h->samples / 16000.0, expect);
-}
-
 static int check_pair(const detok *d, const char *name, int64_t i, const int64_t p[2],
                       sc_err *err)
 {
@@ -590,13 +581,13 @@ int detok_file(detok *d, const char *in, const char *out, sc_err *err)
     }
     /* A header with the original duration fixes the pair count (the
      * encoder's rule): fewer pairs means a cut stream (a text file cut at
-     * a line boundary looks complete otherwise).  Say so as soon as the
-     * input ends, before decoding what is left. */
-    const int64_t expect = h.samples > 0 ? sc_frontend_tkeep(h.samples, 100 / d->K) : -1;
-    if (total > 0 && total < expect) {
-        rc = truncated(name, total, &h, expect, err);
+     * a line boundary looks complete otherwise), more a wrong header or
+     * mixed-up streams; either would decode to the wrong length with exit
+     * 0.  Say so as soon as the count is known, before decoding more. */
+    sc_tok_header hr = h;
+    hr.rate = 100 / d->K;
+    if (total > 0 && (rc = sc_tok_check_pairs(&hr, name, total, 1, err)))
         goto fail;
-    }
     d->nwin = total > 0 ? sc_ola_window_count(total, d->K) : -1;
     /* For the progress line only: the encoder's token count for the
      * recorded duration (§1.1), ceil(8 (d + 0.16 - fmod(d, 0.16)) / 0.16 / K). */
@@ -649,10 +640,8 @@ int detok_file(detok *d, const char *in, const char *out, sc_err *err)
                         goto fail;
             nbuf += got;
         }
-        if (r.in.eof && start + nbuf < expect) {
-            rc = truncated(name, start + nbuf, &h, expect, err);
+        if ((rc = sc_tok_check_pairs(&hr, name, start + nbuf, r.in.eof, err)))
             goto fail;
-        }
         if (nbuf == 0) {
             if (w == 0) {
                 rc = sc_err_set(err, SC_EFORMAT, "%s: no tokens", name);
