@@ -240,6 +240,33 @@ START_TEST(test_config)
     ck_assert_int_eq(sc_config_set(&c, "model", "vocab", "1234", "option -V", &err), SC_ECONFIG);
     ck_assert_msg(strstr(err.msg, "option -V"), "%s", err.msg);
 
+    /* Lines of any length (issue 12): a setting inside a long comment is
+     * still a comment, later lines keep their real numbers, and a long
+     * line that is not a comment is refused by its number. */
+    {
+        char text[2048];
+        sc_config l;
+        sc_config_defaults(&l);
+        snprintf(text, sizeof text, "[model]\n# %250s rate = 25\n;%300s\n%260s\nrate = 50\n", "",
+                 "x", "");
+        const char *longc = write_tmp("core/longcomment.ini", text);
+        sc_err_clear(&err);
+        ck_assert_msg(sc_config_load_file(&l, longc, 1, &err) == SC_OK, "%s", err.msg);
+        ck_assert_int_eq(l.token_rate, 50);
+        snprintf(text, sizeof text, "[model]\n# %250s rate = 25\n   ;%300s\nspeed = 3\n", "",
+                 "x");
+        ck_assert_int_eq(sc_config_load_string(&l, text, "mem.ini", &err), SC_ECONFIG);
+        ck_assert_msg(strstr(err.msg, "mem.ini:4: ") && strstr(err.msg, "speed"), "%s", err.msg);
+        sc_err_clear(&err);
+        snprintf(text, sizeof text, "[model]\n\ndir = /%300s\n", "d");
+        const char *longl = write_tmp("core/longline.ini", text);
+        ck_assert_int_eq(sc_config_load_file(&l, longl, 1, &err), SC_ECONFIG);
+        ck_assert_msg(strstr(err.msg, "longline.ini:3: line too long (307 characters"), "%s",
+                      err.msg);
+        sc_err_clear(&err);
+        ck_assert_int_eq(l.token_rate, 50);
+    }
+
     /* the shipped default sc.ini parses */
     sc_config d;
     sc_config_defaults(&d);

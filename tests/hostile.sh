@@ -154,4 +154,15 @@ run "$DEC" $M --steps 2 "$D/hundred.sc" -o "$D/o.wav"
 expect "sc-decode: samples=100 over 152 pairs" 65 \
   "^sc-decode: $D/hundred.sc: 152 token pairs( or more)?, but the header's 100 samples \(0.01 s\) make only 8 " "$D/o.wav"
 
+# ---- 6. INI lines of any length: a long comment never sets anything, a
+# long setting is refused by its real line number.
+printf '[model]\n# %250s rate = 25\n;%300s\nrate = 33\n' "" x >"$D/long-comment.ini"
+run "$MEL" -q -c "$D/long-comment.ini" "$D/a.wav" "$D/o.mel"
+expect "sc.ini: long comments, bad value on line 4" 78 \
+  "^sc-mel: $D/long-comment.ini:4: bad value '33' for model.rate" "$D/o.mel"
+printf '[model]\n\ndir = /%300s\n' d >"$D/long-line.ini"
+run "$MEL" -q -c "$D/long-line.ini" "$D/a.wav" "$D/o.mel"
+expect "sc.ini: a 307-character setting" 78 \
+  "^sc-mel: $D/long-line.ini:3: line too long \\(307 characters" "$D/o.mel"
+
 exit $fail
