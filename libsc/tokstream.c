@@ -80,6 +80,16 @@ static int check_header(const sc_tok_header *h, const char *name, sc_err *err)
 static int check_pair(const sc_tok_header *h, const char *name, int64_t at, int64_t s, int64_t a,
                       sc_err *err)
 {
+    /* With no vocabulary known yet (npy, a text header without one) only
+     * the sign can be checked: say so, not "vocabulary 0". */
+    if (s < 0 && h->sem_vocab <= 0)
+        return sc_err_set(err, SC_ERANGE,
+                          "%s: semantic token %" PRId64 " at pair %" PRId64 " is negative", name, s,
+                          at);
+    if (a < 0 && h->ac_vocab <= 0)
+        return sc_err_set(err, SC_ERANGE,
+                          "%s: acoustic token %" PRId64 " at pair %" PRId64 " is negative", name, a,
+                          at);
     if (s < 0 || (h->sem_vocab > 0 && s >= h->sem_vocab))
         return sc_err_set(err, SC_ERANGE,
                           "%s: semantic token %" PRId64 " at pair %" PRId64

@@ -13,7 +13,7 @@
  *     1 channel, f32, AMP 0.5, FREQ 440, no second tone, no noise.  Written
  *     in chunks, so an hour costs no memory.  -N FRAME / -I FRAME make
  *     that frame (counted from 0, delay included) NaN / +infinity.
- *   hardgen mel [-N INDEX] [-s SAMPLES] WINDOWS OUT
+ *   hardgen mel [-N INDEX] [-s SAMPLES] WINDOWS OUT   (WINDOWS may be 0)
  *     An sc mel stream of WINDOWS 1024x128 windows of small pseudo-random
  *     values (SAMPLES default 160000 per window), float INDEX of the
  *     payload (counted from 0 over all windows) NaN.
@@ -210,7 +210,7 @@ static int gen_mel(int argc, char **argv)
     if (argc - optind != 2)
         return usage();
     long long nw = atoll(argv[optind]);
-    if (nw < 1)
+    if (nw < 0)
         return usage();
     sc_mel_header h = {16000, 128, 1024, 0, samples >= 0 ? samples : nw * 160000, nw};
     sc_err err = {0};

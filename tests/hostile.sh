@@ -165,4 +165,58 @@ run "$MEL" -q -c "$D/long-line.ini" "$D/a.wav" "$D/o.mel"
 expect "sc.ini: a 307-character setting" 78 \
   "^sc-mel: $D/long-line.ini:3: line too long \\(307 characters" "$D/o.mel"
 
+# ---- 7. the small ones
+# sc-encode honours "--": what follows is a file even if it starts with "-"
+cp "$D/a.wav" "$D/-e.wav"
+rc=0; (cd "$D" && exec $TO "$ENC" $M -o -e.wav -- -e.wav) 2>"$D/err" || rc=$?
+expect "sc-encode -o -e.wav -- -e.wav" 64 "^sc-encode: -e.wav: $SAME -e.wav: refusing"
+# the tokenizer's own complaint names the input
+"$GEN" mel -s 480000 0 "$D/empty.mel" || bad "cannot make empty.mel"
+run "$TOK" $M "$D/empty.mel" "$D/o.sc"
+expect "sc-tokenize: fewer windows than the sample count needs" 65 \
+  "^sc-tokenize: $D/empty.mel: input ended after 0 windows, but its sample count needs 1504 token pairs\$" \
+  "$D/o.sc"
+# -O DIR that does not exist, or is a file: EX_CANTCREAT
+run "$ENC" $M "$D/a.wav" -O "$D/nodir"
+expect "sc-encode -O missing" 73 "^sc-encode: $D/nodir: output directory does not exist\$"
+run "$DEC" $M "$D/t.sc" -O "$D/nodir"
+expect "sc-decode -O missing" 73 "^sc-decode: $D/nodir: output directory does not exist\$"
+run "$ENC" $M "$D/a.wav" -O "$D/a.wav"
+expect "sc-encode -O FILE" 73 "^sc-encode: $D/a.wav: not a directory\$"
+# a negative token where the vocabulary is not known yet says so
+printf '# sc-tokens v1 rate=100\n-3 5\n' >"$D/neg.txt"
+run "$DETOK" $M "$D/neg.txt" "$D/o.wav"
+expect "negative token, text without vocabulary" 65 \
+  "^sc-detok: $D/neg.txt:2: semantic token -3 at pair 0 is negative\$" "$D/o.wav"
+"$GEN" tok -f npy 152 "$D/neg.npy" || bad "cannot make neg.npy"
+hl=$(od -An -tu2 -j8 -N2 "$D/neg.npy" | tr -d ' ')
+printf '\371\377\377\377\377\377\377\377' | dd of="$D/neg.npy" bs=1 seek=$((10 + hl + 16 * 5)) conv=notrunc 2>/dev/null
+run "$DETOK" $M "$D/neg.npy" "$D/o.wav"
+expect "negative token in npy" 65 "^sc-detok: $D/neg.npy: semantic token -7 at pair 5 is negative\$" "$D/o.wav"
+# a model directory that is a file is a missing input
+run "$TOK" -q -m "$D/a.wav" "$D/a.mel" "$D/o.sc"
+expect "-m FILE" 66 "^sc-tokenize: $D/a.wav: model directory is not a directory\$" "$D/o.sc"
+# bad backend options are configuration errors
+if [ $BE = blas ]; then
+  printf '[backend]\noptions = bogus\n' >"$D/bo.ini"
+  run "$TOK" $M -c "$D/bo.ini" "$D/a.mel" "$D/o.sc"
+  expect "[backend] options = bogus" 78 "blas backend: unknown option 'bogus'" "$D/o.sc"
+  printf '[backend]\noptions = isa=bogus\n' >"$D/isa.ini"
+  run "$TOK" $M -c "$D/isa.ini" "$D/a.mel" "$D/o.sc"
+  expect "[backend] options = isa=bogus" 78 "blas backend: option isa=bogus: not generic, avx2 or avx512\$" \
+    "$D/o.sc"
+else
+  echo "skip: blas backend options (no blas backend)"
+fi
+# a WAV whose data chunk claims 2 GB over 64 kB is truncated
+"$GEN" wav -t s16 2 "$D/claim.wav" || bad "cannot make claim.wav"
+printf '\000\000\000\200' | dd of="$D/claim.wav" bs=1 seek=40 conv=notrunc 2>/dev/null
+run "$MEL" -q "$D/claim.wav" "$D/o.mel"
+expect "WAV data chunk of 2 GB in 64 kB" 65 \
+  "^sc-mel: $D/claim.wav: truncated WAV: data chunk declares 2147483648 bytes, 64000 present\$" "$D/o.mel"
+# (streaming placeholders still mean "unknown length")
+printf '\377\377\377\377' | dd of="$D/claim.wav" bs=1 seek=40 conv=notrunc 2>/dev/null
+run "$MEL" -q "$D/claim.wav" "$D/o.mel"
+[ $rc = 0 ] && ok "WAV data chunk 0xFFFFFFFF (streamed) is read" || bad "streamed WAV: exit $rc: $(cat "$D/err")"
+
 exit $fail

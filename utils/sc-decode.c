@@ -102,13 +102,9 @@ int main(int argc, char **argv)
         sc_err_set(&err, SC_EARG, "-o takes a single input and no -O");
         return sc_tool_fail(&t, &err);
     }
-    if (op->outdir) {
-        struct stat st;
-        if (stat(op->outdir, &st) || !S_ISDIR(st.st_mode)) {
-            sc_err_set(&err, SC_ENOTFOUND, "%s: not a directory", op->outdir);
-            return sc_tool_fail(&t, &err);
-        }
-    }
+    int code;
+    if (op->outdir && (code = sc_tool_check_outdir(&t, op->outdir)))
+        return code;
     if (detok_apply(&t, op, &err))
         return sc_tool_fail(&t, &err);
     if (op->noise_path && t.nargs > 1) {

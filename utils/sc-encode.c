@@ -103,7 +103,7 @@ static char *out_path(const opts *o, const char *in)
 static int late_options(sc_tool *t, opts *o, char ***files, int *nfiles, sc_err *err)
 {
     char **f = calloc((size_t)t->nargs + 1, sizeof *f);
-    int n = 0, only_files = 0;
+    int n = 0, only_files = t->operands_only;
     if (!f)
         return sc_err_set(err, SC_ENOMEM, "out of memory");
     for (int i = 0; i < t->nargs; i++) {
@@ -312,7 +312,7 @@ int main(int argc, char **argv)
         return t.exit_code;
     sc_err err = {0};
     char **files = NULL;
-    int nfiles = 0, given = 0, failed = 0;
+    int nfiles = 0, given = 0, failed = 0, code = 0;
     job_ctx *jobs = NULL;
     sc_session *s = NULL;
     sc_tk *tk = NULL;
@@ -335,13 +335,8 @@ int main(int argc, char **argv)
         sc_err_set(&err, SC_EARG, "-o and -O exclude each other");
         goto usage;
     }
-    if (o.outdir) {
-        struct stat sb;
-        if (stat(o.outdir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-            sc_err_set(&err, SC_EIO, "%s: not a directory", o.outdir);
-            goto fail;
-        }
-    }
+    if (o.outdir && (code = sc_tool_check_outdir(&t, o.outdir)))
+        goto fail;
     const char *single = o.out ? o.out : "-";
     if (!o.outdir && !strcmp(single, "-") && o.fmt != SC_TOKFMT_TEXT && isatty(STDOUT_FILENO)) {
         sc_err_set(&err, SC_EARG, "refusing to write binary tokens to a terminal (use -f text, "
@@ -482,5 +477,5 @@ fail:
         for (int i = given; i < nfiles; i++)
             free(files[i]);
     free(files);
-    return sc_tool_fail(&t, &err);
+    return code ? code : sc_tool_fail(&t, &err);
 }
