@@ -145,6 +145,17 @@ static int file_id(const char *path, int fd, struct stat *st)
     return r == 0 && S_ISREG(st->st_mode);
 }
 
+int sc_file_id_get(const char *path, int fd, sc_file_id *id)
+{
+    struct stat st;
+    memset(id, 0, sizeof *id);
+    if (!file_id(path, fd, &st))
+        return 0;
+    id->dev = (uint64_t)st.st_dev;
+    id->ino = (uint64_t)st.st_ino;
+    return 1;
+}
+
 int sc_same_file(const char *a, const char *b)
 {
     struct stat sa, sb;

@@ -379,6 +379,14 @@ START_TEST(test_same_file)
     sc_err_clear(&err);
     ck_assert_int_eq(sc_output_check(a, ins, 1, &err), SC_OK);
     ck_assert_int_eq(sc_output_check("/dev/null", ins, 3, &err), SC_OK);
+    sc_file_id ia, ih, ib;
+    ck_assert_int_eq(sc_file_id_get(a, -1, &ia), 1);
+    ck_assert_int_eq(sc_file_id_get(s, -1, &ih), 1);
+    ck_assert_int_eq(sc_file_id_get(b, -1, &ib), 1);
+    ck_assert(ia.dev == ih.dev && ia.ino == ih.ino);
+    ck_assert(ia.ino != ib.ino || ia.dev != ib.dev);
+    ck_assert_int_eq(sc_file_id_get(n, -1, &ib), 0);
+    ck_assert(ib.dev == 0 && ib.ino == 0);
     /* NaN/Inf scan */
     float x[5] = {0, 1, -2, 3, 4};
     ck_assert_int_eq(sc_first_nonfinite(x, 5), -1);

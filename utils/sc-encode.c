@@ -314,6 +314,7 @@ int main(int argc, char **argv)
     char **files = NULL;
     int nfiles = 0, given = 0, failed = 0, code = 0;
     job_ctx *jobs = NULL;
+    sc_file_id *ids = NULL;
     sc_session *s = NULL;
     sc_tk *tk = NULL;
     float *win = NULL;
@@ -343,10 +344,16 @@ int main(int argc, char **argv)
                    "-o FILE or -O DIR)");
         goto usage;
     }
-    if (!(jobs = calloc((size_t)nfiles, sizeof *jobs))) {
+    if (!(jobs = calloc((size_t)nfiles, sizeof *jobs)) ||
+        !(ids = calloc((size_t)nfiles, sizeof *ids))) {
         sc_err_set(&err, SC_ENOMEM, "out of memory");
         goto fail;
     }
+    /* An output that is one of the inputs (by device and inode, through
+     * links) would destroy it: each file is looked at once, so a rerun
+     * into a full -O DIR stays linear in stat calls. */
+    for (int i = 0; i < nfiles; i++)
+        sc_file_id_get(files[i], STDIN_FILENO, &ids[i]);
     for (int i = 0; i < nfiles; i++) {
         jobs[i].in = files[i];
         jobs[i].t = &t;
@@ -360,8 +367,16 @@ int main(int argc, char **argv)
                            files[i], jobs[i].out);
                 goto usage;
             }
-        if (sc_output_check(jobs[i].out, (const char *const *)files, (size_t)nfiles, &err))
-            goto usage;
+        sc_file_id oid;
+        if (sc_file_id_get(jobs[i].out, STDOUT_FILENO, &oid))
+            for (int k = 0; k < nfiles; k++)
+                if (ids[k].ino == oid.ino && ids[k].dev == oid.dev) {
+                    sc_err_set(&err, SC_EARG,
+                               "%s: is the same file as the input %s: refusing to overwrite it",
+                               strcmp(jobs[i].out, "-") ? jobs[i].out : "<stdout>",
+                               strcmp(files[k], "-") ? files[k] : "<stdin>");
+                    goto usage;
+                }
     }
 
     if (!(s = sc_tool_session(&t, &err)) || !(tk = sc_tk_new(s, t.cfg.batch, &err)))
@@ -459,6 +474,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < nfiles; i++)
         free(jobs[i].out);
     free(jobs);
+    free(ids);
     for (int i = given; i < nfiles; i++)
         free(files[i]);
     free(files);
@@ -473,6 +489,7 @@ fail:
         for (int i = 0; i < nfiles; i++)
             free(jobs[i].out);
     free(jobs);
+    free(ids);
     if (files)
         for (int i = given; i < nfiles; i++)
             free(files[i]);

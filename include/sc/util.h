@@ -43,9 +43,17 @@ const char *sc_outfile_name(const sc_outfile *o);
  * of ins[0..nin) (NULL entries are skipped): SC_EARG with
  *     "OUT: is the same file as the input IN: refusing to overwrite it"
  * so a tool exits 64 before it opens the output, the input untouched.
- * Cost: one stat of out, then one per input only when out exists. */
+ * Cost: one stat of out, then one per input only when out exists.
+ * Many outputs against many inputs (sc-encode -O): take each file's
+ * sc_file_id once and compare those.  sc_file_id_get returns 1 and fills
+ * id for an existing regular file (path "-" or NULL: descriptor fd), else
+ * 0 (id zeroed). */
+typedef struct sc_file_id {
+    uint64_t dev, ino;
+} sc_file_id;
 int sc_same_file(const char *a, const char *b);
 int sc_output_check(const char *out, const char *const *ins, size_t nin, sc_err *err);
+int sc_file_id_get(const char *path, int fd, sc_file_id *id);
 
 /* Index of the first element of x[0..n) that is NaN or infinite, or -1. */
 int64_t sc_first_nonfinite(const float *x, size_t n);
