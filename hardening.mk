@@ -66,8 +66,8 @@ check_PROGRAMS += tests/hardgen
 tests_hardgen_SOURCES = tests/hardgen.c
 tests_hardgen_CFLAGS = $(AM_CFLAGS) $(PNG_CFLAGS)
 tests_hardgen_LDADD = libsc/libsc.la $(PNG_LIBS) $(LIBM)
-TESTS += tests/faults.sh
-EXTRA_DIST += tests/faults.sh
+TESTS += tests/faults.sh tests/hostile.sh
+EXTRA_DIST += tests/faults.sh tests/hostile.sh
 
 # ---------------------------------------------------------------- listening aids
 bin_PROGRAMS += utils/sc-spectro utils/sc-compare

@@ -115,9 +115,16 @@ static int slurp(sc_audio *a, int fd, sc_err *err)
 }
 
 /* A RIFF/WAVE file whose data chunk claims more bytes than exist was cut
- * short; libsndfile would silently shorten it.  Sizes of 0 and >= 2^31 -
- * 64 KiB are treated as "unknown" (streaming writers put placeholders
- * there). */
+ * short; libsndfile would silently shorten it.  Only the placeholders
+ * streaming writers put there mean "unknown": 0, and the 8 KiB just below
+ * 2^31 and 2^32 (0xFFFFFFFF from ours and ffmpeg, 0x7FFFF000 from sox,
+ * others less a header size); any other size beyond the file, 2 GB over
+ * 64 kB say, is a truncation. */
+static int wav_placeholder(uint32_t size)
+{
+    return size == 0 || size >= 0xFFFFE000u || (size >= 0x7FFFE000u && size <= 0x7FFFFFFFu);
+}
+
 static int wav_check(const unsigned char *p, size_t avail, int64_t filesize, const char *name,
                      sc_err *err)
 {
@@ -128,7 +135,7 @@ static int wav_check(const unsigned char *p, size_t avail, int64_t filesize, con
         uint32_t size = sc_get_le32(p + pos + 4);
         if (!memcmp(p + pos, "data", 4)) {
             int64_t off = (int64_t)pos + 8;
-            if (size != 0 && size < 0x7FFF0000u && off + (int64_t)size > filesize)
+            if (!wav_placeholder(size) && off + (int64_t)size > filesize)
                 return sc_err_set(err, SC_EFORMAT,
                                   "%s: truncated WAV: data chunk declares %u bytes, %lld present",
                                   name, (unsigned)size,
@@ -294,6 +301,14 @@ int64_t sc_audio_read(sc_audio *a, float *buf, int64_t max, sc_err *err)
             return sc_err_set(err, SC_EFORMAT,
                               "%s: decode error after %lld frames (truncated or corrupt?): %s",
                               a->name, (long long)(a->got + done), sf_strerror(a->sf));
+        /* A NaN or infinity would poison the global mean and every window
+         * after it: silence would come out, with exit 0. */
+        int64_t bad = r > 0 ? sc_first_nonfinite(buf + done, (size_t)r) : -1;
+        if (bad >= 0)
+            return sc_err_set(err, SC_EFORMAT,
+                              "%s: %s sample at frame %lld (counted from 0, at %d Hz)", a->name,
+                              isnan(buf[done + bad]) ? "NaN" : "infinite",
+                              (long long)(a->got + done + bad), a->sfi.samplerate);
         done += r;
         if (r == 0)
             a->eof = 1;

@@ -1,4 +1,5 @@
 /* Configuration: defaults, INI files (inih), environment (see sc/config.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdio.h>
@@ -268,6 +269,60 @@ static int finish_parse(int rc, ini_ctx *c, sc_err *err)
     return sc_err_set(err, SC_ECONFIG, "%s:%d: syntax error", c->name, rc);
 }
 
+/* inih reads a line into a buffer of INI_MAX_LINE bytes and reads what
+ * does not fit as the next line, so a setting hidden in a long comment
+ * took effect and later messages named lines that do not exist.  Its heap
+ * mode is a build option of the shared library, not ours to choose.  So
+ * the text is prepared first: comment and blank lines (which never set
+ * anything) become empty lines, whatever their length, and any other line
+ * that would not fit whole (content, '\n' and the terminator) is refused
+ * by its real number.  Line numbers are unchanged. */
+#define LINE_MAX_CHARS (INI_MAX_LINE - 2)
+#define CONFIG_MAX_BYTES (1 << 20)
+
+static int parse_text(sc_config *cfg, const char *text, size_t len, const char *name,
+                      sc_err *err)
+{
+    char *buf = malloc(len + 1);
+    if (!buf)
+        return sc_err_set(err, SC_ENOMEM, "%s: out of memory", name);
+    const char *p = text, *end = text + len;
+    size_t o = 0;
+    int line = 1;
+    if (len >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3))
+        p += 3;   /* UTF-8 byte order mark */
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        const char *s = p;
+        if (memchr(p, 0, (size_t)(le - p))) {
+            free(buf);
+            return sc_err_set(err, SC_ECONFIG, "%s:%d: NUL byte: not a text file", name, line);
+        }
+        while (s < le && isspace((unsigned char)*s))
+            s++;
+        if (s < le && *s != ';' && *s != '#') {
+            if (le - p > LINE_MAX_CHARS) {
+                free(buf);
+                return sc_err_set(err, SC_ECONFIG,
+                                  "%s:%d: line too long (%lld characters; at most %d, except in "
+                                  "comments)", name, line, (long long)(le - p), LINE_MAX_CHARS);
+            }
+            memcpy(buf + o, p, (size_t)(le - p));
+            o += (size_t)(le - p);
+        }
+        if (nl)
+            buf[o++] = '\n';
+        p = nl ? nl + 1 : end;
+        line++;
+    }
+    buf[o] = 0;
+    ini_ctx c = {.cfg = cfg, .name = name};
+    int rc = ini_parse_string(buf, on_ini_line, &c);
+    free(buf);
+    return finish_parse(rc, &c, err);
+}
+
 int sc_config_load_file(sc_config *cfg, const char *path, int must_exist, sc_err *err)
 {
     FILE *f = fopen(path, "r");
@@ -277,18 +332,42 @@ int sc_config_load_file(sc_config *cfg, const char *path, int must_exist, sc_err
         return sc_err_set(err, errno == ENOENT ? SC_ENOTFOUND : SC_EIO, "%s: %s", path,
                           strerror(errno));
     }
-    ini_ctx c = {.cfg = cfg, .name = path};
-    int rc = ini_parse_file(f, on_ini_line, &c);
+    /* whole, up to a bound (-c /dev/zero must not read forever) */
+    size_t cap = 4096, len = 0;
+    char *text = malloc(cap);
+    int rc = SC_OK;
+    while (text) {
+        len += fread(text + len, 1, cap - len, f);
+        if (len < cap || len > CONFIG_MAX_BYTES)
+            break;
+        char *t = realloc(text, cap * 2);
+        if (!t) {
+            free(text);
+            text = NULL;
+            break;
+        }
+        text = t;
+        cap *= 2;
+    }
+    if (!text)
+        rc = sc_err_set(err, SC_ENOMEM, "%s: out of memory", path);
+    else if (ferror(f))
+        rc = sc_err_set(err, SC_EIO, "%s: read error: %s", path, strerror(errno));
+    else if (len > CONFIG_MAX_BYTES)
+        rc = sc_err_set(err, SC_ECONFIG, "%s: over %d bytes: not a configuration file", path,
+                        CONFIG_MAX_BYTES);
     fclose(f);
-    if (rc == 0 && cfg->nsources < 4)
+    if (rc == SC_OK)
+        rc = parse_text(cfg, text, len, path, err);
+    free(text);
+    if (rc == SC_OK && cfg->nsources < 4)
         snprintf(cfg->sources[cfg->nsources++], SC_PATH_MAX, "%s", path);
-    return finish_parse(rc, &c, err);
+    return rc;
 }
 
 int sc_config_load_string(sc_config *cfg, const char *text, const char *name, sc_err *err)
 {
-    ini_ctx c = {.cfg = cfg, .name = name};
-    return finish_parse(ini_parse_string(text, on_ini_line, &c), &c, err);
+    return parse_text(cfg, text, strlen(text), name, err);
 }
 
 int sc_config_load_env(sc_config *cfg, sc_err *err)

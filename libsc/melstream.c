@@ -1,6 +1,7 @@
 /* The `sc` mel stream and the npy mel form (see sc/melstream.h and
  * sc-stream(5)). */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -410,6 +411,14 @@ int sc_melr_read(sc_melr *r, float *out, sc_err *err)
     if (seq != r->count)
         return sc_err_set(err, SC_EFORMAT, "%s: window %lld: sequence number %lld (window lost?)",
                           r->name, (long long)r->count, (long long)seq);
+    /* A NaN or infinity passes the CRC but turns every semantic token of
+     * its window (and the BiLSTM state after it) into garbage. */
+    int64_t bad = sc_first_nonfinite(out, r->wbytes / sizeof(float));
+    if (bad >= 0)
+        return sc_err_set(err, SC_EFORMAT,
+                          "%s: window %lld (counted from 0): %s value at frame %lld, bin %lld",
+                          r->name, (long long)r->count, isnan(out[bad]) ? "NaN" : "infinite",
+                          (long long)(bad / r->h.bins), (long long)(bad % r->h.bins));
     r->count++;
     return 1;
 }

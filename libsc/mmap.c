@@ -19,8 +19,9 @@ sc_mapfile *sc_mapfile_open(const char *path, sc_err *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        sc_err_set(err, errno == ENOENT ? SC_ENOTFOUND : SC_EIO, "%s: %s", path,
-                   strerror(errno));
+        sc_err_set(err, errno == ENOENT || errno == ENOTDIR || errno == EACCES ? SC_ENOTFOUND
+                                                                              : SC_EIO,
+                   "%s: %s", path, strerror(errno));
         return NULL;
     }
     struct stat st;

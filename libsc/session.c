@@ -1,6 +1,7 @@
 /* Sessions: configuration -> pool, host table, plugins, backends, model
  * files, validated stages (see sc/session.h). */
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include "sc/npy.h"
@@ -135,6 +136,16 @@ sc_backend *sc_session_backend(sc_session *s, int kind, sc_err *err)
     return be;
 }
 
+/* A model directory that exists but is a file is a missing input (66),
+ * said plainly rather than as ENOTDIR on a path inside it. */
+static int check_model_dir(const char *dir, sc_err *err)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+        return sc_err_set(err, SC_ENOTFOUND, "%s: model directory is not a directory", dir);
+    return SC_OK;
+}
+
 static sc_weights *open_ckpt(sc_session *s, const char *which, sc_err *err)
 {
     if (s->cfg.synthetic)
@@ -148,6 +159,8 @@ static sc_weights *open_ckpt(sc_session *s, const char *which, sc_err *err)
                    "synth --rate %d -o DIR` makes a synthetic one)", s->cfg.token_rate);
         return NULL;
     }
+    if (check_model_dir(s->cfg.model_dir, err))
+        return NULL;
     if (sc_model_ckpt_path(s->cfg.model_dir, s->cfg.token_rate, which, path, sizeof path)) {
         sc_err_set(err, SC_ERANGE, "%s: model directory path too long", s->cfg.model_dir);
         return NULL;
@@ -175,6 +188,8 @@ static int load_codebook(sc_session *s, sc_err *err)
         if (!s->cfg.model_dir[0])
             return sc_err_set(err, SC_ECONFIG, "no model directory: use -m DIR, "
                                                "$SC_MODEL_DIR or [model] dir");
+        if ((rc = check_model_dir(s->cfg.model_dir, err)))
+            return rc;
         sc_model_codebook_path(s->cfg.model_dir, s->cfg.token_rate, s->cfg.sem_vocab, path,
                                sizeof path);
         rc = sc_npy_load(path, &s->codebook, err);

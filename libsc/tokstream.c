@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sc/npy.h"
+#include "sc/stage_frontend.h"
 #include "sc/tokstream.h"
 #include "sc/util.h"
 
@@ -84,6 +85,14 @@ static int check_pair(const sc_tok_header *h, const char *name, int64_t at, int6
     char pair[64] = "";
     if (at >= 0)
         snprintf(pair, sizeof pair, " pair %" PRId64 " (counting from 1):", at + 1);
+    /* With no vocabulary known yet (npy, a text header without one) only
+     * the sign can be checked: say so, not "vocabulary 0". */
+    if (s < 0 && h->sem_vocab <= 0)
+        return sc_err_set(err, SC_ERANGE, "%s:%s semantic token %" PRId64 " is negative", name,
+                          pair, s);
+    if (a < 0 && h->ac_vocab <= 0)
+        return sc_err_set(err, SC_ERANGE, "%s:%s acoustic token %" PRId64 " is negative", name,
+                          pair, a);
     if (s < 0 || (h->sem_vocab > 0 && s >= h->sem_vocab))
         return sc_err_set(err, SC_ERANGE, "%s:%s semantic token %" PRId64
                           " out of range (vocabulary %d)", name, pair, s, h->sem_vocab);
@@ -1031,4 +1040,29 @@ int sc_tok_load(const char *path, int fmt, const sc_tok_header *expect, sc_tok_h
     *pairs = p;
     *n = len;
     return SC_OK;
+}
+
+int64_t sc_tok_expected_pairs(const sc_tok_header *h)
+{
+    if (h->samples < 0 || h->rate <= 0)
+        return -1;
+    return h->samples == 0 ? 0 : sc_frontend_tkeep(h->samples, h->rate);
+}
+
+int sc_tok_check_pairs(const sc_tok_header *h, const char *name, int64_t have, int at_end,
+                       sc_err *err)
+{
+    int64_t expect = sc_tok_expected_pairs(h);
+    if (expect < 0 || have == expect || (have < expect && !at_end))
+        return SC_OK;
+    if (have < expect)
+        return sc_err_set(err, SC_EFORMAT,
+                          "%s: truncated: %" PRId64 " token pairs, but the header's %" PRId64
+                          " samples (%.2f s) make %" PRId64, name, have, h->samples,
+                          h->samples / 16000.0, expect);
+    return sc_err_set(err, SC_EFORMAT,
+                      "%s: %" PRId64 " token pairs%s, but the header's %" PRId64
+                      " samples (%.2f s) make only %" PRId64 " (wrong header or mixed streams)",
+                      name, have, at_end ? "" : " or more", h->samples, h->samples / 16000.0,
+                      expect);
 }

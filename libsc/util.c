@@ -1,5 +1,6 @@
 /* Atomic output files, CRC-32 and I/O helpers (see sc/util.h). */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -135,6 +136,54 @@ void sc_outfile_abort(sc_outfile *o)
     free(o->path);
     free(o->tmp);
     memset(o, 0, sizeof *o);
+}
+
+/* Identity of a regular file: path, or fd when path is "-" or NULL. */
+static int file_id(const char *path, int fd, struct stat *st)
+{
+    int r = !path || !strcmp(path, "-") ? fstat(fd, st) : stat(path, st);
+    return r == 0 && S_ISREG(st->st_mode);
+}
+
+int sc_file_id_get(const char *path, int fd, sc_file_id *id)
+{
+    struct stat st;
+    memset(id, 0, sizeof *id);
+    if (!file_id(path, fd, &st))
+        return 0;
+    id->dev = (uint64_t)st.st_dev;
+    id->ino = (uint64_t)st.st_ino;
+    return 1;
+}
+
+int sc_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return file_id(a, STDIN_FILENO, &sa) && file_id(b, STDOUT_FILENO, &sb) &&
+           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int sc_output_check(const char *out, const char *const *ins, size_t nin, sc_err *err)
+{
+    struct stat so, si;
+    if (!file_id(out, STDOUT_FILENO, &so))
+        return SC_OK;   /* a new file, a device or a pipe cannot be an input */
+    for (size_t i = 0; i < nin; i++)
+        if (ins[i] && file_id(ins[i], STDIN_FILENO, &si) && si.st_dev == so.st_dev &&
+            si.st_ino == so.st_ino)
+            return sc_err_set(err, SC_EARG,
+                              "%s: is the same file as the input %s: refusing to overwrite it",
+                              out && strcmp(out, "-") ? out : "<stdout>",
+                              strcmp(ins[i], "-") ? ins[i] : "<stdin>");
+    return SC_OK;
+}
+
+int64_t sc_first_nonfinite(const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return (int64_t)i;
+    return -1;
 }
 
 uint32_t sc_crc32(uint32_t crc, const void *data, size_t n)

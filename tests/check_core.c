@@ -240,6 +240,33 @@ START_TEST(test_config)
     ck_assert_int_eq(sc_config_set(&c, "model", "vocab", "1234", "option -V", &err), SC_ECONFIG);
     ck_assert_msg(strstr(err.msg, "option -V"), "%s", err.msg);
 
+    /* Lines of any length (issue 12): a setting inside a long comment is
+     * still a comment, later lines keep their real numbers, and a long
+     * line that is not a comment is refused by its number. */
+    {
+        char text[2048];
+        sc_config l;
+        sc_config_defaults(&l);
+        snprintf(text, sizeof text, "[model]\n# %250s rate = 25\n;%300s\n%260s\nrate = 50\n", "",
+                 "x", "");
+        const char *longc = write_tmp("core/longcomment.ini", text);
+        sc_err_clear(&err);
+        ck_assert_msg(sc_config_load_file(&l, longc, 1, &err) == SC_OK, "%s", err.msg);
+        ck_assert_int_eq(l.token_rate, 50);
+        snprintf(text, sizeof text, "[model]\n# %250s rate = 25\n   ;%300s\nspeed = 3\n", "",
+                 "x");
+        ck_assert_int_eq(sc_config_load_string(&l, text, "mem.ini", &err), SC_ECONFIG);
+        ck_assert_msg(strstr(err.msg, "mem.ini:4: ") && strstr(err.msg, "speed"), "%s", err.msg);
+        sc_err_clear(&err);
+        snprintf(text, sizeof text, "[model]\n\ndir = /%300s\n", "d");
+        const char *longl = write_tmp("core/longline.ini", text);
+        ck_assert_int_eq(sc_config_load_file(&l, longl, 1, &err), SC_ECONFIG);
+        ck_assert_msg(strstr(err.msg, "longline.ini:3: line too long (307 characters"), "%s",
+                      err.msg);
+        sc_err_clear(&err);
+        ck_assert_int_eq(l.token_rate, 50);
+    }
+
     /* the shipped default sc.ini parses */
     sc_config d;
     sc_config_defaults(&d);
@@ -322,6 +349,55 @@ START_TEST(test_outfile)
 }
 END_TEST
 
+/* Outputs that are inputs: device and inode, through links (issue 12). */
+START_TEST(test_same_file)
+{
+    sc_err err = {0};
+    const char *a = sct_scratch("core/same-a.bin"), *b = sct_scratch("core/same-b.bin");
+    const char *h = sct_scratch("core/same-hard.bin"), *s = sct_scratch("core/same-sym.bin");
+    const char *n = sct_scratch("core/same-new.bin");
+    unlink(h);
+    unlink(s);
+    unlink(n);
+    write_tmp("core/same-a.bin", "a");
+    write_tmp("core/same-b.bin", "a");
+    ck_assert_int_eq(link(a, h), 0);
+    ck_assert_int_eq(symlink(a, s), 0);
+    ck_assert_int_eq(sc_same_file(a, a), 1);
+    ck_assert_int_eq(sc_same_file(a, h), 1);
+    ck_assert_int_eq(sc_same_file(s, h), 1);
+    ck_assert_int_eq(sc_same_file(a, b), 0);     /* equal content, other file */
+    ck_assert_int_eq(sc_same_file(a, n), 0);     /* does not exist */
+    ck_assert_int_eq(sc_same_file("/dev/null", "/dev/null"), 0);   /* not regular */
+    const char *ins[3] = {b, NULL, s};
+    ck_assert_int_eq(sc_output_check(h, ins, 3, &err), SC_EARG);
+    ck_assert_msg(strstr(err.msg, h) && strstr(err.msg, s) && strstr(err.msg, "same file"), "%s",
+                  err.msg);
+    sc_err_clear(&err);
+    ck_assert_int_eq(sc_output_check(n, ins, 3, &err), SC_OK);
+    ck_assert_int_eq(sc_output_check(b, ins, 1, &err), SC_EARG);
+    sc_err_clear(&err);
+    ck_assert_int_eq(sc_output_check(a, ins, 1, &err), SC_OK);
+    ck_assert_int_eq(sc_output_check("/dev/null", ins, 3, &err), SC_OK);
+    sc_file_id ia, ih, ib;
+    ck_assert_int_eq(sc_file_id_get(a, -1, &ia), 1);
+    ck_assert_int_eq(sc_file_id_get(s, -1, &ih), 1);
+    ck_assert_int_eq(sc_file_id_get(b, -1, &ib), 1);
+    ck_assert(ia.dev == ih.dev && ia.ino == ih.ino);
+    ck_assert(ia.ino != ib.ino || ia.dev != ib.dev);
+    ck_assert_int_eq(sc_file_id_get(n, -1, &ib), 0);
+    ck_assert(ib.dev == 0 && ib.ino == 0);
+    /* NaN/Inf scan */
+    float x[5] = {0, 1, -2, 3, 4};
+    ck_assert_int_eq(sc_first_nonfinite(x, 5), -1);
+    x[3] = NAN;
+    ck_assert_int_eq(sc_first_nonfinite(x, 5), 3);
+    x[1] = -INFINITY;
+    ck_assert_int_eq(sc_first_nonfinite(x, 5), 1);
+    ck_assert_int_eq(sc_first_nonfinite(x, 1), -1);
+}
+END_TEST
+
 START_TEST(test_mmap)
 {
     sc_err err = {0};
@@ -349,6 +425,7 @@ int main(void)
     tcase_add_test(tc, test_config);
     tcase_add_test(tc, test_registry);
     tcase_add_test(tc, test_outfile);
+    tcase_add_test(tc, test_same_file);
     tcase_add_test(tc, test_mmap);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -507,6 +507,30 @@ START_TEST(test_melstream_roundtrip)
 }
 END_TEST
 
+/* A NaN or infinity in a window passes the CRC; the reader refuses it,
+ * naming the window, frame and bin (issue 12). */
+START_TEST(test_melstream_nan)
+{
+    const char *path = sct_scratch("frontend/nan.scmel");
+    float *p = pattern(3);
+    p[WIN_FLOATS + 7 * 128 + 5] = NAN;
+    write_mel(path, SC_MELFMT_SC, mel_hdr(300000, 3), p, 3);
+    sc_err err = {0};
+    ck_assert_int_eq(read_mel(path, NULL, 0, &err), SC_EFORMAT);
+    ck_assert_msg(strstr(err.msg, path) &&
+                      strstr(err.msg, "window 1 (counted from 0): NaN value at frame 7, bin 5"),
+                  "%s", err.msg);
+    p[WIN_FLOATS + 7 * 128 + 5] = 0;
+    p[2 * WIN_FLOATS + 1023 * 128 + 127] = -INFINITY;
+    write_mel(path, SC_MELFMT_SC, mel_hdr(300000, 3), p, 3);
+    sc_err_clear(&err);
+    ck_assert_int_eq(read_mel(path, NULL, 0, &err), SC_EFORMAT);
+    ck_assert_msg(strstr(err.msg, "window 2 (counted from 0): infinite value at frame 1023, bin 127"),
+                  "%s", err.msg);
+    free(p);
+}
+END_TEST
+
 START_TEST(test_melstream_damage)
 {
     const char *path = sct_scratch("frontend/good.scmel");
@@ -827,6 +851,41 @@ START_TEST(test_audio_bad_input)
     p = sct_scratch("frontend/big.wav");
     spit(p, b, len);
     expect_bad(p, SC_EFORMAT, "truncated");
+    b[43] = 0x80;   /* 2 GiB: beyond any streaming placeholder (issue 12) */
+    spit(p, b, len);
+    expect_bad(p, SC_EFORMAT, "declares 2147483648 bytes, 8 present");
+    /* the placeholders of streaming writers still mean "unknown" */
+    static const uint32_t ph[] = {0xFFFFFFFFu, 0x7FFFF000u, 0x7FFFFFFFu};
+    for (size_t i = 0; i < sizeof ph / sizeof ph[0]; i++) {
+        sc_put_le32(b + 40, ph[i]);
+        spit(p, b, len);
+        sc_err err = {0};
+        float *w = NULL;
+        int64_t n = 0;
+        ck_assert_msg(sc_audio_load(p, 16000, NULL, &w, &n, NULL, &err) == SC_OK,
+                      "placeholder %#x: %s", (unsigned)ph[i], err.msg);
+        ck_assert_int_eq(n, 4);
+        free(w);
+    }
+    /* NaN and infinite samples, by frame at the file's own rate */
+    {
+        float y[6] = {0.1f, 0.2f, 0.3f, NAN, 0.5f, INFINITY};
+        p = sct_scratch("frontend/nan.wav");
+        write_audio(p, SC_AUDIO_WAV, SC_SAMPLE_FLOAT, 1, y, 6);
+        expect_bad(p, SC_EFORMAT, "NaN sample at frame 3 (counted from 0, at 16000 Hz)");
+        y[3] = 0.4f;
+        write_audio(p, SC_AUDIO_WAV, SC_SAMPLE_FLOAT, 1, y, 6);
+        expect_bad(p, SC_EFORMAT, "infinite sample at frame 5 ");
+        /* channel 1 is never used: its NaN does not matter */
+        float z[4] = {0.1f, NAN, 0.2f, -INFINITY};
+        write_audio(p, SC_AUDIO_WAV, SC_SAMPLE_FLOAT, 2, z, 2);
+        sc_err err = {0};
+        float *w = NULL;
+        int64_t n = 0;
+        ck_assert_msg(sc_audio_load(p, 16000, NULL, &w, &n, NULL, &err) == SC_OK, "%s", err.msg);
+        ck_assert_int_eq(n, 2);
+        free(w);
+    }
     /* a valid WAV with no samples */
     write_audio(sct_scratch("frontend/nosamples.wav"), SC_AUDIO_WAV, SC_SAMPLE_PCM16, 1, x, 0);
     expect_bad(sct_scratch("frontend/nosamples.wav"), SC_EFORMAT, "no audio");
@@ -881,6 +940,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_melstream_roundtrip);
     tcase_add_test(tc, test_melstream_damage);
+    tcase_add_test(tc, test_melstream_nan);
     suite_add_tcase(s, tc);
     tc = tcase_create("audio");
     tcase_set_timeout(tc, 60);

@@ -280,6 +280,41 @@ START_TEST(test_out_of_range)
 }
 END_TEST
 
+/* The pair count a header's sample count implies, and the check of a
+ * stream against it in both directions (issue 12). */
+START_TEST(test_expected_pairs)
+{
+    /* 48000 samples (3 s) make 152, 76, 38; 224000 (the golden long clip)
+     * make 704 at rate 100, the official tokens' count */
+    const struct { int rate; int64_t samples, pairs; } c[] = {
+        {100, 48000, 152}, {50, 48000, 76}, {25, 48000, 38}, {100, 224000, 704},
+        {100, 100, 8}, {25, 1, 2}, {100, 0, 0}, {100, -1, -1}, {0, 48000, -1},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        sc_tok_header h = hdr(c[i].rate, 16384, c[i].samples);
+        ck_assert_int_eq(sc_tok_expected_pairs(&h), c[i].pairs);
+    }
+    sc_err err = {0};
+    sc_tok_header h = hdr(50, 16384, 48000);
+    ck_assert_int_eq(sc_tok_check_pairs(&h, "x.sc", 76, 1, &err), SC_OK);
+    ck_assert_int_eq(sc_tok_check_pairs(&h, "x.sc", 10, 0, &err), SC_OK);   /* more may come */
+    ck_assert_int_eq(sc_tok_check_pairs(&h, "x.sc", 75, 1, &err), SC_EFORMAT);
+    ck_assert_msg(strstr(err.msg, "x.sc: truncated: 75 token pairs") && strstr(err.msg, "make 76"),
+                  "%s", err.msg);
+    sc_err_clear(&err);
+    ck_assert_int_eq(sc_tok_check_pairs(&h, "x.sc", 77, 0, &err), SC_EFORMAT);
+    ck_assert_msg(strstr(err.msg, "x.sc: 77 token pairs or more") &&
+                      strstr(err.msg, "48000 samples (3.00 s) make only 76"), "%s", err.msg);
+    sc_err_clear(&err);
+    h.samples = 0;
+    ck_assert_int_eq(sc_tok_check_pairs(&h, "x.sc", 1, 1, &err), SC_EFORMAT);
+    ck_assert_msg(strstr(err.msg, "1 token pairs, but the header's 0 samples"), "%s", err.msg);
+    sc_err_clear(&err);
+    h.samples = -1;   /* unknown: anything goes */
+    ck_assert_int_eq(sc_tok_check_pairs(&h, "x.sc", 12345, 1, &err), SC_OK);
+}
+END_TEST
+
 START_TEST(test_text_form)
 {
     sc_err err = {0};
@@ -461,6 +496,7 @@ int main(void)
     tcase_add_test(tc, test_bitrate);
     tcase_add_test(tc, test_truncate_corrupt);
     tcase_add_test(tc, test_out_of_range);
+    tcase_add_test(tc, test_expected_pairs);
     tcase_add_test(tc, test_text_form);
     tcase_add_test(tc, test_npy_golden);
     tcase_add_test(tc, test_expect_conflict);

@@ -56,10 +56,10 @@ expect() {
 run() { rc=0; $TO "$@" 2>"$D/err" || rc=$?; }
 
 # Inputs: 3 s and 30 s of audio (1 and 3 mel windows), tokens made without
-# the model (3 windows at rate 100).
+# the model (3 windows at rate 100; t1500 holds the 1504 pairs of 30 s).
 "$GEN" wav -n 0.05 3 "$D/a3.wav" && "$GEN" wav -n 0.05 30 "$D/a30.wav" &&
   "$MEL" -q "$D/a3.wav" "$D/a3.mel" && "$MEL" -q "$D/a30.wav" "$D/a30.mel" &&
-  "$GEN" tok -s 240000 1500 "$D/t1500.tok" && "$GEN" tok -f text 1500 "$D/t1500.txt" ||
+  "$GEN" tok -s 480000 1504 "$D/t1500.tok" && "$GEN" tok -f text 1500 "$D/t1500.txt" ||
   { echo "FAIL: cannot make the inputs"; exit 1; }
 melsize=$(wc -c <"$D/a30.mel")
 

@@ -11,7 +11,15 @@
  *     with u uniform in [-1, 1) (xorshift from SEED), every channel alike,
  *     optionally preceded by DELAY samples of silence.  Defaults: 16000 Hz,
  *     1 channel, f32, AMP 0.5, FREQ 440, no second tone, no noise.  Written
- *     in chunks, so an hour costs no memory.
+ *     in chunks, so an hour costs no memory.  -N FRAME / -I FRAME make
+ *     that frame (counted from 0, delay included) NaN / +infinity.
+ *   hardgen mel [-N INDEX] [-s SAMPLES] WINDOWS OUT   (WINDOWS may be 0)
+ *     An sc mel stream of WINDOWS 1024x128 windows of small pseudo-random
+ *     values (SAMPLES default 160000 per window), float INDEX of the
+ *     payload (counted from 0 over all windows) NaN.
+ *   hardgen noise [-N INDEX] W DRAWS OUT
+ *     A --noise npy, float32 [W, DRAWS, 8, 256, 16] of small values,
+ *     element INDEX NaN.
  *   hardgen png FILE PANEL_HEIGHT GAP X0 Y0 WIDTH N [X,Y ...]
  *     Reads an RGB PNG (sc-spectro's) and prints "size W H", then for each
  *     of N panels of WIDTH columns and PANEL_HEIGHT rows, the first with
@@ -37,14 +45,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "sc/audio.h"
+#include "sc/melstream.h"
+#include "sc/npy.h"
 #include "sc/tokstream.h"
+#include "sc/util.h"
 
 static int usage(void)
 {
     fprintf(stderr,
             "usage: hardgen tok [-f sc|text|npy] [-r RATE] [-V VOCAB] [-s SAMPLES] [-S SEED] N OUT\n"
             "       hardgen wav [-r RATE] [-c CH] [-t s16|s24|f32] [-a AMP] [-f FREQ] [-b AMP2]\n"
-            "                   [-g FREQ2] [-n NOISE] [-S SEED] [-d DELAY] SECONDS OUT\n"
+            "                   [-g FREQ2] [-n NOISE] [-S SEED] [-d DELAY] [-N|-I FRAME] SECONDS OUT\n"
+            "       hardgen mel [-N INDEX] [-s SAMPLES] WINDOWS OUT\n"
+            "       hardgen noise [-N INDEX] W DRAWS OUT\n"
             "       hardgen png FILE PANEL_HEIGHT GAP X0 Y0 WIDTH N [X,Y ...]\n"
             "       hardgen rss FILE CMD [ARG...]\n");
     return 64;
@@ -114,10 +127,10 @@ static int gen_wav(int argc, char **argv)
 {
     sc_audio_spec spec = {SC_AUDIO_WAV, SC_SAMPLE_FLOAT, 16000, 1};
     double amp = 0.5, freq = 440, amp2 = 0, freq2 = 0, noise = 0;
-    long long delay = 0;
+    long long delay = 0, nan_at = -1, inf_at = -1;
     unsigned long long x = 1;
     int c;
-    while ((c = getopt(argc, argv, "r:c:t:a:f:b:g:n:S:d:")) != -1) {
+    while ((c = getopt(argc, argv, "r:c:t:a:f:b:g:n:S:d:N:I:")) != -1) {
         switch (c) {
         case 'r': spec.sample_rate = atoi(optarg); break;
         case 'c': spec.channels = atoi(optarg); break;
@@ -132,6 +145,8 @@ static int gen_wav(int argc, char **argv)
         case 'n': noise = atof(optarg); break;
         case 'S': x = strtoull(optarg, NULL, 0); break;
         case 'd': delay = atoll(optarg); break;
+        case 'N': nan_at = atoll(optarg); break;
+        case 'I': inf_at = atoll(optarg); break;
         default: return usage();
         }
     }
@@ -166,6 +181,10 @@ static int gen_wav(int argc, char **argv)
                 if (noise != 0)
                     v += noise * ((double)(xs(&x) >> 11) * 0x1p-52 - 1.0);
             }
+            if (i == nan_at)
+                v = NAN;
+            if (i == inf_at)
+                v = INFINITY;
             for (int ch = 0; ch < spec.channels; ch++)
                 buf[(size_t)k * spec.channels + ch] = (float)v;
         }
@@ -177,6 +196,76 @@ static int gen_wav(int argc, char **argv)
     }
     free(buf);
     return sc_audio_writer_close(w, &err) < 0 ? fail(&err) : 0;
+}
+
+static int gen_mel(int argc, char **argv)
+{
+    long long nan_at = -1, samples = -1;
+    int c;
+    while ((c = getopt(argc, argv, "N:s:")) != -1) {
+        switch (c) {
+        case 'N': nan_at = atoll(optarg); break;
+        case 's': samples = atoll(optarg); break;
+        default: return usage();
+        }
+    }
+    if (argc - optind != 2)
+        return usage();
+    long long nw = atoll(argv[optind]);
+    if (nw < 0)
+        return usage();
+    sc_mel_header h = {16000, 128, 1024, 0, samples >= 0 ? samples : nw * 160000, nw};
+    sc_err err = {0};
+    sc_melw *w = sc_melw_open(argv[optind + 1], SC_MELFMT_SC, &h, &err);
+    if (!w)
+        return fail(&err);
+    static float win[1024 * 128];
+    unsigned long long x = 1;
+    for (long long k = 0; k < nw; k++) {
+        for (long long i = 0; i < 1024 * 128; i++) {
+            win[i] = (float)((double)(xs(&x) >> 11) * 0x1p-53 - 0.5);
+            if (k * 1024 * 128 + i == nan_at)
+                win[i] = NAN;
+        }
+        if (sc_melw_write(w, win, &err) < 0) {
+            sc_melw_abort(w);
+            return fail(&err);
+        }
+    }
+    return sc_melw_close(w, &err) < 0 ? fail(&err) : 0;
+}
+
+static int gen_noise(int argc, char **argv)
+{
+    long long nan_at = -1;
+    int c;
+    while ((c = getopt(argc, argv, "N:")) != -1) {
+        if (c != 'N')
+            return usage();
+        nan_at = atoll(optarg);
+    }
+    if (argc - optind != 3)
+        return usage();
+    int64_t shape[5] = {atoll(argv[optind]), atoll(argv[optind + 1]), 8, 256, 16};
+    if (shape[0] < 1 || shape[1] < 1)
+        return usage();
+    sc_err err = {0};
+    sc_outfile o;
+    if (sc_outfile_open(&o, argv[optind + 2], &err) < 0)
+        return fail(&err);
+    if (sc_npy_write_header(o.f, SC_F32, 5, shape, sc_outfile_name(&o), &err) < 0) {
+        sc_outfile_abort(&o);
+        return fail(&err);
+    }
+    unsigned long long x = 1;
+    long long n = shape[0] * shape[1] * 8 * 256 * 16;
+    for (long long i = 0; i < n; i++) {
+        float v = (float)((double)(xs(&x) >> 11) * 0x1p-53 - 0.5);
+        if (i == nan_at)
+            v = NAN;
+        fwrite(&v, sizeof v, 1, o.f);
+    }
+    return sc_outfile_commit(&o, &err) < 0 ? fail(&err) : 0;
 }
 
 static int read_png(int argc, char **argv)
@@ -290,5 +379,9 @@ int main(int argc, char **argv)
         return gen_tok(argc - 1, argv + 1);
     if (!strcmp(argv[1], "wav"))
         return gen_wav(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "mel"))
+        return gen_mel(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "noise"))
+        return gen_noise(argc - 1, argv + 1);
     return usage();
 }

@@ -382,6 +382,18 @@ detok *detok_new(sc_tool *t, const detok_opts *o, sc_err *err)
             return NULL;
         }
         d->noise_windows = n->shape[0];
+        /* NaN noise would make every sample of the decode +-1, exit 0 */
+        int64_t bad = sc_first_nonfinite(n->data, (size_t)sc_tensor_numel(n));
+        if (bad >= 0) {
+            const int64_t per_draw = SC_DEC_LATENT, per_win = per_draw * (d->nsteps + 1);
+            sc_err_set(err, SC_EFORMAT,
+                       "%s: %s value in window %" PRId64 ", draw %" PRId64 " (0 is x_T), element %"
+                       PRId64 " (all counted from 0)", o->noise_path,
+                       isnan(((const float *)n->data)[bad]) ? "NaN" : "infinite", bad / per_win,
+                       bad % per_win / per_draw, bad % per_draw);
+            detok_free(d);
+            return NULL;
+        }
     }
     return d;
 }
@@ -438,15 +450,6 @@ static int model_for(detok *d, const char *name, const sc_tok_header *h, sc_err 
                           t->cfg.stage[SC_KIND_DECODER].plugin,
                           sc_decoder_sampler_names[t->cfg.sampler]);
     return SC_OK;
-}
-
-static int truncated(const char *name, int64_t have, const sc_tok_header *h, int64_t expect,
-                     sc_err *err)
-{
-    return sc_err_set(err, SC_EFORMAT,
-                      "%s: truncated: %" PRId64 " token pairs, but the header's %" PRId64
-                      " samples (%.2f s) make %" PRId64, name, have, h->samples,
-                      h->samples / 16000.0, expect);
 }
 
 static int check_pair(const detok *d, const char *name, int64_t i, const int64_t p[2],
@@ -566,6 +569,9 @@ int detok_file(detok *d, const char *in, const char *out, sc_err *err)
     if (d->o.explicit_vocab)
         ex.sem_vocab = t->cfg.sem_vocab;
     r.in.name = name;
+    const char *ins[2] = {in ? in : "-", d->o.noise_path};
+    if (sc_output_check(out, ins, 2, err))
+        return err->code;
     if (!(r.in.r = sc_tokr_open(in, SC_TOKFMT_AUTO, &ex, err)))
         return err->code;
     const sc_tok_header h = *sc_tokr_header(r.in.r);
@@ -610,13 +616,13 @@ int detok_file(detok *d, const char *in, const char *out, sc_err *err)
     }
     /* A header with the original duration fixes the pair count (the
      * encoder's rule): fewer pairs means a cut stream (a text file cut at
-     * a line boundary looks complete otherwise).  Say so as soon as the
-     * input ends, before decoding what is left. */
-    const int64_t expect = h.samples > 0 ? sc_frontend_tkeep(h.samples, 100 / d->K) : -1;
-    if (total > 0 && total < expect) {
-        rc = truncated(name, total, &h, expect, err);
+     * a line boundary looks complete otherwise), more a wrong header or
+     * mixed-up streams; either would decode to the wrong length with exit
+     * 0.  Say so as soon as the count is known, before decoding more. */
+    sc_tok_header hr = h;
+    hr.rate = 100 / d->K;
+    if (total > 0 && (rc = sc_tok_check_pairs(&hr, name, total, 1, err)))
         goto fail;
-    }
     d->nwin = total > 0 ? sc_ola_window_count(total, d->K) : -1;
     /* For the progress line only: the encoder's token count for the
      * recorded duration (§1.1), ceil(8 (d + 0.16 - fmod(d, 0.16)) / 0.16 / K). */
@@ -669,10 +675,8 @@ int detok_file(detok *d, const char *in, const char *out, sc_err *err)
                         goto fail;
             nbuf += got;
         }
-        if (r.in.eof && start + nbuf < expect) {
-            rc = truncated(name, start + nbuf, &h, expect, err);
+        if ((rc = sc_tok_check_pairs(&hr, name, start + nbuf, r.in.eof, err)))
             goto fail;
-        }
         if (nbuf == 0) {
             if (w == 0) {
                 rc = sc_err_set(err, SC_EFORMAT, "%s: no tokens", name);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "sc/audio.h"
+#include "sc/util.h"
 #include "detok.h"
 
 enum { OPT_OUTDIR = 'O', OPT_OUTPUT = 'o' };
@@ -101,13 +102,9 @@ int main(int argc, char **argv)
         sc_err_set(&err, SC_EARG, "-o takes a single input and no -O");
         return sc_tool_fail(&t, &err);
     }
-    if (op->outdir) {
-        struct stat st;
-        if (stat(op->outdir, &st) || !S_ISDIR(st.st_mode)) {
-            sc_err_set(&err, SC_ENOTFOUND, "%s: not a directory", op->outdir);
-            return sc_tool_fail(&t, &err);
-        }
-    }
+    int code;
+    if (op->outdir && (code = sc_tool_check_outdir(&t, op->outdir)))
+        return code;
     if (detok_apply(&t, op, &err))
         return sc_tool_fail(&t, &err);
     if (op->noise_path && t.nargs > 1) {
@@ -127,7 +124,8 @@ int main(int argc, char **argv)
                              : out_name(op, t.args[i], out, sizeof out, &e) != SC_OK) {
             if (!e.code)
                 sc_err_set(&e, SC_EARG, "bad -o");
-        } else {
+        } else if (sc_output_check(out, (const char *const *)t.args, (size_t)t.nargs, &e) ==
+                   SC_OK) {
             if (!detok_file(d, t.args[i], out, &e) && !t.quiet && t.verbose)
                 fprintf(stderr, "sc-decode: %s -> %s\n", t.args[i], out);
         }

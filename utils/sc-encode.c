@@ -12,6 +12,7 @@
 #include "sc/audio.h"
 #include "sc/stage_frontend.h"
 #include "sc/tokstream.h"
+#include "sc/util.h"
 #include "tokenize.h"
 #include "tool.h"
 
@@ -102,7 +103,7 @@ static char *out_path(const opts *o, const char *in)
 static int late_options(sc_tool *t, opts *o, char ***files, int *nfiles, sc_err *err)
 {
     char **f = calloc((size_t)t->nargs + 1, sizeof *f);
-    int n = 0, only_files = 0;
+    int n = 0, only_files = t->operands_only;
     if (!f)
         return sc_err_set(err, SC_ENOMEM, "out of memory");
     for (int i = 0; i < t->nargs; i++) {
@@ -311,8 +312,9 @@ int main(int argc, char **argv)
         return t.exit_code;
     sc_err err = {0};
     char **files = NULL;
-    int nfiles = 0, given = 0, failed = 0;
+    int nfiles = 0, given = 0, failed = 0, code = 0;
     job_ctx *jobs = NULL;
+    sc_file_id *ids = NULL;
     sc_session *s = NULL;
     sc_tk *tk = NULL;
     float *win = NULL;
@@ -334,23 +336,24 @@ int main(int argc, char **argv)
         sc_err_set(&err, SC_EARG, "-o and -O exclude each other");
         goto usage;
     }
-    if (o.outdir) {
-        struct stat sb;
-        if (stat(o.outdir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-            sc_err_set(&err, SC_EIO, "%s: not a directory", o.outdir);
-            goto fail;
-        }
-    }
+    if (o.outdir && (code = sc_tool_check_outdir(&t, o.outdir)))
+        goto fail;
     const char *single = o.out ? o.out : "-";
     if (!o.outdir && !strcmp(single, "-") && o.fmt != SC_TOKFMT_TEXT && isatty(STDOUT_FILENO)) {
         sc_err_set(&err, SC_EARG, "refusing to write binary tokens to a terminal (use -f text, "
                    "-o FILE or -O DIR)");
         goto usage;
     }
-    if (!(jobs = calloc((size_t)nfiles, sizeof *jobs))) {
+    if (!(jobs = calloc((size_t)nfiles, sizeof *jobs)) ||
+        !(ids = calloc((size_t)nfiles, sizeof *ids))) {
         sc_err_set(&err, SC_ENOMEM, "out of memory");
         goto fail;
     }
+    /* An output that is one of the inputs (by device and inode, through
+     * links) would destroy it: each file is looked at once, so a rerun
+     * into a full -O DIR stays linear in stat calls. */
+    for (int i = 0; i < nfiles; i++)
+        sc_file_id_get(files[i], STDIN_FILENO, &ids[i]);
     for (int i = 0; i < nfiles; i++) {
         jobs[i].in = files[i];
         jobs[i].t = &t;
@@ -364,6 +367,16 @@ int main(int argc, char **argv)
                            files[i], jobs[i].out);
                 goto usage;
             }
+        sc_file_id oid;
+        if (sc_file_id_get(jobs[i].out, STDOUT_FILENO, &oid))
+            for (int k = 0; k < nfiles; k++)
+                if (ids[k].ino == oid.ino && ids[k].dev == oid.dev) {
+                    sc_err_set(&err, SC_EARG,
+                               "%s: is the same file as the input %s: refusing to overwrite it",
+                               strcmp(jobs[i].out, "-") ? jobs[i].out : "<stdout>",
+                               strcmp(files[k], "-") ? files[k] : "<stdin>");
+                    goto usage;
+                }
     }
 
     if (!(s = sc_tool_session(&t, &err)) || !(tk = sc_tk_new(s, t.cfg.batch, &err)))
@@ -461,6 +474,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < nfiles; i++)
         free(jobs[i].out);
     free(jobs);
+    free(ids);
     for (int i = given; i < nfiles; i++)
         free(files[i]);
     free(files);
@@ -475,9 +489,10 @@ fail:
         for (int i = 0; i < nfiles; i++)
             free(jobs[i].out);
     free(jobs);
+    free(ids);
     if (files)
         for (int i = given; i < nfiles; i++)
             free(files[i]);
     free(files);
-    return sc_tool_fail(&t, &err);
+    return code ? code : sc_tool_fail(&t, &err);
 }

@@ -20,6 +20,7 @@
 #include "sc/melstream.h"
 #include "sc/resample.h"
 #include "sc/stage_frontend.h"
+#include "sc/util.h"
 #include "tool.h"
 
 typedef struct opts {
@@ -201,6 +202,9 @@ int main(int argc, char **argv)
                    "refusing to write binary mel data to a terminal (give OUT or redirect)");
         return sc_tool_fail(&t, &err);
     }
+    const char *ins[1] = {in ? in : "-"};
+    if (sc_output_check(out ? out : "-", ins, 1, &err))
+        return sc_tool_fail(&t, &err);
 
     source src = {0};
     sc_session *s = NULL;

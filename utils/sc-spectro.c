@@ -288,6 +288,8 @@ int main(int argc, char **argv)
         sc_err_set(&err, SC_EARG, "only one of A and B can be standard input");
         return sc_tool_fail(&t, &err);
     }
+    if (sc_output_check(o.out, (const char *const *)t.args, (size_t)t.nargs, &err))
+        return sc_tool_fail(&t, &err);
     const int np = t.nargs;
     listen_audio au[2] = {{0}, {0}};
     panel pn[2] = {{0}, {0}};

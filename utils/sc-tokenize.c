@@ -11,6 +11,7 @@
 #include "sc/stage_acoustic.h"
 #include "sc/stage_frontend.h"
 #include "sc/tokstream.h"
+#include "sc/util.h"
 #include "tokenize.h"
 #include "tool.h"
 
@@ -20,7 +21,9 @@ typedef struct opts {
 
 typedef struct out_ctx {
     sc_tokw *w;
+    const char *in;      /* input name for messages */
     int status;
+    int write_failed;    /* the failure is the output's (its message names it) */
     sc_err err;
 } out_ctx;
 
@@ -40,15 +43,21 @@ static int on_opt(sc_tool *t, int opt, const char *arg, void *user, sc_err *err)
 static int emit(void *user, const int64_t *sem, const int64_t *ac, int64_t n, sc_err *err)
 {
     out_ctx *o = user;
-    return sc_tokw_write2(o->w, sem, ac, n, err);
+    int rc = sc_tokw_write2(o->w, sem, ac, n, err);
+    o->write_failed = rc != SC_OK;
+    return rc;
 }
 
 static void finish(void *user, int status, const sc_err *err)
 {
     out_ctx *o = user;
     o->status = status;
-    if (status && err)
+    if (status && err) {
         o->err = *err;
+        /* the tokenizer knows no file names: say which input it was */
+        if (!o->write_failed)
+            sc_err_prefix(&o->err, "%s", o->in);
+    }
 }
 
 static const struct option longopts[] = {
@@ -86,12 +95,14 @@ int main(int argc, char **argv)
                    "or redirect)");
         return sc_tool_fail(&t, &err);
     }
+    if (sc_output_check(out, (const char *const[]){in}, 1, &err))
+        return sc_tool_fail(&t, &err);
 
     sc_session *s = NULL;
     sc_tk *tk = NULL;
     sc_tk_job *job = NULL;
     float *win = NULL;
-    out_ctx oc = {0};
+    out_ctx oc = {.in = strcmp(in, "-") ? in : "<stdin>"};
     int rc;
     /* The input header first: a bad stream fails before the model loads. */
     sc_melr *mr = sc_melr_open(in, &err);

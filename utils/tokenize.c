@@ -154,8 +154,9 @@ static void job_settle(sc_tk *tk, sc_tk_job *j)
         if (j->tkeep >= 0 && j->emitted < j->tkeep) {
             sc_err e = {0};
             sc_err_set(&e, SC_EFORMAT,
-                       "input ended after %lld windows, but its sample count needs %lld token "
-                       "pairs", (long long)j->pushed, (long long)j->tkeep);
+                       "input ended after %lld window%s, but its sample count needs %lld "
+                       "token pairs", (long long)j->pushed, j->pushed == 1 ? "" : "s",
+                       (long long)j->tkeep);
             job_fail(j, e.code, &e);
         } else {
             j->finished = 1;

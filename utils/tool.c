@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "config.h"
 #include "sc/util.h"
@@ -103,8 +104,10 @@ int sc_tool_init(sc_tool *t, const sc_tool_spec *spec, int argc, char **argv)
     opterr = 0;
     optind = 1;
     int c, verbose = 0, quiet = 0;
+    const char *last_optarg = NULL;
     while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
         const char *sec = NULL, *key = NULL;
+        last_optarg = optarg;
         switch (c) {
         case 'c': config_file = optarg; continue;
         case 'm': sec = "model"; key = "dir"; break;
@@ -157,6 +160,10 @@ int sc_tool_init(sc_tool *t, const sc_tool_spec *spec, int argc, char **argv)
     }
     t->args = argv + optind;
     t->nargs = argc - optind;
+    /* getopt moved every operand behind the "--" (not one given as the
+     * value of an option, as in -o --) */
+    t->operands_only = optind > 1 && !strcmp(argv[optind - 1], "--") &&
+                       argv[optind - 1] != last_optarg;
     free(lo);
     lo = NULL;
 
@@ -202,4 +209,17 @@ void sc_tool_progress_end(const sc_tool *t)
 {
     if (!t->quiet && isatty(STDERR_FILENO))
         fputs("\r\033[K", stderr);
+}
+
+int sc_tool_check_outdir(const sc_tool *t, const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        fprintf(stderr, "%s: %s: %s\n", t->prog, dir,
+                errno == ENOENT ? "output directory does not exist" : strerror(errno));
+    else if (!S_ISDIR(st.st_mode))
+        fprintf(stderr, "%s: %s: not a directory\n", t->prog, dir);
+    else
+        return 0;
+    return 73;   /* EX_CANTCREAT: the outputs cannot be created */
 }

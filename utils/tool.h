@@ -37,6 +37,7 @@ struct sc_tool {
     int quiet, verbose;
     char **args;           /* positional arguments */
     int nargs;
+    int operands_only;     /* "--" ended the options: every argument is a name */
     int exit_code;         /* set when sc_tool_init returns 1 */
 };
 
@@ -59,6 +60,10 @@ sc_session *sc_tool_session(sc_tool *t, sc_err *err);
  * with -q.  Call sc_tool_progress_end when done. */
 void sc_tool_progress(const sc_tool *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sc_tool_progress_end(const sc_tool *t);
+/* An output directory (-O DIR) must exist and be a directory: 0, or one
+ * line ("DIR: output directory does not exist", "DIR: not a directory")
+ * and EX_CANTCREAT (73) to exit with. */
+int sc_tool_check_outdir(const sc_tool *t, const char *dir);
 /* Parse a strictly positive/ranged integer option value or fail. */
 int sc_tool_parse_int(const char *opt, const char *arg, long lo, long hi, long *out, sc_err *err);
 int sc_tool_parse_double(const char *opt, const char *arg, double lo, double hi, double *out,

@@ -391,15 +391,24 @@ static int blas_create(const sc_host *host, const char *options, void **ctx, sc_
             if (!*p)
                 break;
             size_t len = strcspn(p, " ,\t");
+            /* options come from sc.ini ([backend] options): a bad one
+             * is a configuration error (78), never silently ignored */
             if (len > 4 && !strncmp(p, "isa=", 4) && len - 4 < sizeof isa) {
                 memcpy(isa, p + 4, len - 4);
                 isa[len - 4] = 0;
+                if (strcmp(isa, "generic") && strcmp(isa, "avx2") && strcmp(isa, "avx512")) {
+                    if (host && host->err_set)
+                        host->err_set(err, SC_ECONFIG,
+                                      "blas backend: option isa=%s: not generic, avx2 or avx512",
+                                      isa);
+                    return SC_ECONFIG;
+                }
             } else {
                 if (host && host->err_set)
-                    host->err_set(err, SC_EARG,
+                    host->err_set(err, SC_ECONFIG,
                                   "blas backend: unknown option '%.*s' (known: isa=generic|avx2|avx512)",
                                   (int)len, p);
-                return SC_EARG;
+                return SC_ECONFIG;
             }
             p += len;
         }

@@ -16,8 +16,9 @@
  *
  * Bad input (missing or empty file, non-audio data, zero or absurd channel
  * counts or rates, a WAV data chunk longer than the file, a stream shorter
- * than its header announces) gives one line naming the input and the
- * problem: SC_ENOTFOUND for an input that cannot be opened, SC_EFORMAT for
+ * than its header announces, a NaN or infinite sample in channel 0, reported
+ * with its frame index at the file's own rate, counted from 0) gives one
+ * line naming the input and the problem: SC_ENOTFOUND for an input that cannot be opened, SC_EFORMAT for
  * bad content.
  *
  * Writing: WAV (own header writer: plain PCM/float RIFF, extensible for

@@ -13,7 +13,8 @@
  * The writer flushes after every window so the next filter in a pipe can
  * start at once.  The reader checks every CRC, the sequence numbers and the
  * end packet, and reports truncation or corruption as one line naming the
- * stream, the window and the problem.
+ * stream, the window and the problem; a NaN or infinite value in a window
+ * is an error too (SC_EFORMAT), as no frontend can produce one.
  *
  * Forms written: SC_MELFMT_SC (the stream above) and SC_MELFMT_NPY (float32
  * [1, frames * windows, bins], equal to the reference's *_fbank.npy; needs

@@ -69,6 +69,18 @@ const char *sc_tokfmt_name(int fmt);
 /* Bits one token of a vocabulary of v entries takes: ceil(log2 v), >= 1. */
 int sc_tok_bits(int64_t v);
 
+/* The pair count the official encoder gives for the header's sample count
+ * at the header's rate (sc_frontend_tkeep), or -1 when either is unknown
+ * (npy).  0 samples give 0: no encoder writes them, no pair fits them. */
+int64_t sc_tok_expected_pairs(const sc_tok_header *h);
+/* Does a stream of `have` pairs fit h?  A decoder must refuse one that does
+ * not: fewer pairs is a cut stream, more is a wrong header or a mixed-up
+ * stream, and either would decode silently to the wrong length.  at_end 0:
+ * more pairs may follow, so only too many is an error yet.  SC_OK when the
+ * count fits or h cannot tell, else SC_EFORMAT naming both numbers. */
+int sc_tok_check_pairs(const sc_tok_header *h, const char *name, int64_t have, int at_end,
+                       sc_err *err);
+
 /* ---- writing ---- */
 typedef struct sc_tokw sc_tokw;
 

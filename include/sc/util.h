@@ -34,6 +34,30 @@ void sc_outfile_abort(sc_outfile *o);
 /* Display name for messages ("<stdout>" for stdout). */
 const char *sc_outfile_name(const sc_outfile *o);
 
+/* Outputs that are inputs.  sc_same_file is 1 when a and b name one
+ * existing regular file (same device and inode, so through symlinks and
+ * hard links), else 0; "-" or NULL names standard input in a and standard
+ * output in b (compared by fstat).  Only regular files count: a device or
+ * FIFO (/dev/null on both sides) is never "the same file".
+ * sc_output_check refuses to write `out` when it is the same file as one
+ * of ins[0..nin) (NULL entries are skipped): SC_EARG with
+ *     "OUT: is the same file as the input IN: refusing to overwrite it"
+ * so a tool exits 64 before it opens the output, the input untouched.
+ * Cost: one stat of out, then one per input only when out exists.
+ * Many outputs against many inputs (sc-encode -O): take each file's
+ * sc_file_id once and compare those.  sc_file_id_get returns 1 and fills
+ * id for an existing regular file (path "-" or NULL: descriptor fd), else
+ * 0 (id zeroed). */
+typedef struct sc_file_id {
+    uint64_t dev, ino;
+} sc_file_id;
+int sc_same_file(const char *a, const char *b);
+int sc_output_check(const char *out, const char *const *ins, size_t nin, sc_err *err);
+int sc_file_id_get(const char *path, int fd, sc_file_id *id);
+
+/* Index of the first element of x[0..n) that is NaN or infinite, or -1. */
+int64_t sc_first_nonfinite(const float *x, size_t n);
+
 /* Interrupted runs.  Every temporary output libsc creates (sc_outfile, npy
  * and checkpoint writers) is tracked from creation until it is renamed or
  * removed.  sc_tmp_cleanup_on_signals() (the tools call it once at
