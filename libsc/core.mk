@@ -8,5 +8,5 @@ libsc_libsc_la_SOURCES += \
 scinclude_HEADERS += \
 	include/sc/sc.h include/sc/error.h include/sc/log.h include/sc/tensor.h \
 	include/sc/mmap.h include/sc/pool.h include/sc/plugin.h include/sc/backend.h include/sc/ops.def \
-	include/sc/stage.h include/sc/config.h include/sc/registry.h include/sc/util.h \
+	include/sc/stage.h include/sc/stage_util.h include/sc/config.h include/sc/registry.h include/sc/util.h \
 	include/sc/session.h
