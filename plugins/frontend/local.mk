@@ -3,7 +3,8 @@
 # the sc-mel tool, its pages, tests and benchmark.
 scinclude_HEADERS += include/sc/stage_frontend.h include/sc/audio.h \
 	include/sc/resample.h include/sc/melstream.h
-libsc_libsc_la_SOURCES += libsc/audio.c libsc/resample.c libsc/melstream.c
+libsc_libsc_la_SOURCES += libsc/audio.c libsc/resample.c libsc/melstream.c libsc/frame.c \
+	libsc/frame.h
 
 # The plugin links FFTW itself and never libsc (host table only).  No FMA
 # contraction: the reference rounds every float32 step separately.
