@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 #include "sc/config.h"
-#include "sc/session.h"
+#include "sc/model.h"
 
 #ifndef SC_SYSCONFDIR
 #define SC_SYSCONFDIR "/etc"

@@ -71,6 +71,8 @@ void voc_hifi_walk(sc_walk *wk, voc_hifi *h);
 
 /* Make sure n buffers of `floats` each exist. */
 int voc_bufs_reserve(voc_state *s, size_t floats, sc_err *err);
+/* Frees them (bufs.c). */
+void voc_bufs_free(voc_state *s);
 
 /* Backend buffers in, backend buffer out. */
 int voc_vae_run(voc_state *s, const float *z_dev, int zh, float *mel_dev, sc_err *err);

@@ -15,37 +15,6 @@
 #define PACKAGE_VERSION "0"
 #endif
 
-/* ---- buffers ---- */
-
-static void bufs_free(voc_state *s)
-{
-    for (int i = 0; i < 6; i++) {
-        if (s->bufs.p[i])
-            s->be->buf_free(s->bx, s->bufs.p[i]);
-        s->bufs.p[i] = NULL;
-    }
-    s->bufs.cap = 0;
-}
-
-#define VOC_NBUFS 5
-
-int voc_bufs_reserve(voc_state *s, size_t floats, sc_err *err)
-{
-    if (floats <= s->bufs.cap)
-        return SC_OK;
-    bufs_free(s);
-    for (int i = 0; i < VOC_NBUFS; i++) {
-        s->bufs.p[i] = s->be->buf_alloc(s->bx, floats * sizeof(float));
-        if (!s->bufs.p[i]) {
-            bufs_free(s);
-            return s->host->err_set(err, SC_ENOMEM, "vocoder: cannot allocate %d x %zu MiB",
-                                    VOC_NBUFS, floats * sizeof(float) >> 20);
-        }
-    }
-    s->bufs.cap = floats;
-    return SC_OK;
-}
-
 /* A small device buffer grown on demand. */
 typedef struct io_buf {
     float *p;
@@ -101,7 +70,7 @@ static void voc_destroy(void *self)
     if (!v)
         return;
     voc_state *s = &v->st;
-    bufs_free(s);
+    voc_bufs_free(s);
     io_free(s, &v->z);
     io_free(s, &v->mel);
     io_free(s, &v->melT);
