@@ -27,6 +27,7 @@
 #include "sc/ckpt.h"
 #include "sc/npy.h"
 #include "sc/synth.h"
+#include "ckptwrite.h"
 #include "tool.h"
 
 #define DEFAULT_BASE_URL "https://huggingface.co/haoheliu/SemantiCodec/resolve/main"
