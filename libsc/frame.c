@@ -4,9 +4,9 @@
 #include <string.h>
 #include "frame.h"
 
-void *sc_frame_out_new(size_t size, const char *name, sc_err *err)
+void *sci_frame_out_new(size_t size, const char *name, sc_err *err)
 {
-    sc_frame_out *o = calloc(1, size);
+    sci_frame_out *o = calloc(1, size);
     if (!o || !(o->name = strdup(name))) {
         free(o);
         sc_err_set(err, SC_ENOMEM, "%s: out of memory", name);
@@ -15,7 +15,7 @@ void *sc_frame_out_new(size_t size, const char *name, sc_err *err)
     return o;
 }
 
-int sc_frame_out_open(sc_frame_out *o, FILE *f, const char *path, sc_err *err)
+int sci_frame_out_open(sci_frame_out *o, FILE *f, const char *path, sc_err *err)
 {
     if (f) {
         o->f = f;
@@ -29,7 +29,7 @@ int sc_frame_out_open(sc_frame_out *o, FILE *f, const char *path, sc_err *err)
     return SC_OK;
 }
 
-int sc_frame_put(sc_frame_out *o, const void *p, size_t n, sc_err *err)
+int sci_frame_put(sci_frame_out *o, const void *p, size_t n, sc_err *err)
 {
     if (n && fwrite(p, 1, n, o->f) != n) {
         o->failed = 1;
@@ -38,7 +38,7 @@ int sc_frame_put(sc_frame_out *o, const void *p, size_t n, sc_err *err)
     return SC_OK;
 }
 
-int sc_frame_flush(sc_frame_out *o, sc_err *err)
+int sci_frame_flush(sci_frame_out *o, sc_err *err)
 {
     if (fflush(o->f) != 0) {
         o->failed = 1;
@@ -47,20 +47,20 @@ int sc_frame_flush(sc_frame_out *o, sc_err *err)
     return SC_OK;
 }
 
-int sc_frame_write(sc_frame_out *o, unsigned char *head, size_t crc_at, const void *pay,
+int sci_frame_write(sci_frame_out *o, unsigned char *head, size_t crc_at, const void *pay,
                    size_t n, sc_err *err)
 {
     uint32_t crc = sc_crc32(0, head, crc_at);
     if (n)
         crc = sc_crc32(crc, pay, n);
     sc_put_le32(head + crc_at, crc);
-    int rc = sc_frame_put(o, head, crc_at + 4, err);
+    int rc = sci_frame_put(o, head, crc_at + 4, err);
     if (rc == SC_OK)
-        rc = sc_frame_put(o, pay, n, err);
-    return rc < 0 ? rc : sc_frame_flush(o, err);
+        rc = sci_frame_put(o, pay, n, err);
+    return rc < 0 ? rc : sci_frame_flush(o, err);
 }
 
-int sc_frame_out_end(sc_frame_out *o, int rc, sc_err *err)
+int sci_frame_out_end(sci_frame_out *o, int rc, sc_err *err)
 {
     if (o->own) {
         if (rc == SC_OK)
@@ -75,7 +75,7 @@ int sc_frame_out_end(sc_frame_out *o, int rc, sc_err *err)
     return rc;
 }
 
-void sc_frame_out_abort(sc_frame_out *o)
+void sci_frame_out_abort(sci_frame_out *o)
 {
     if (o->own)
         sc_outfile_abort(&o->out);
@@ -83,7 +83,7 @@ void sc_frame_out_abort(sc_frame_out *o)
     o->name = NULL;
 }
 
-void *sc_frame_in_new(size_t size, FILE *f, const char *name, const char *path, sc_err *err)
+void *sci_frame_in_new(size_t size, FILE *f, const char *name, const char *path, sc_err *err)
 {
     int own = 0;
     if (!f && (!path || !strcmp(path, "-"))) {
@@ -100,7 +100,7 @@ void *sc_frame_in_new(size_t size, FILE *f, const char *name, const char *path, 
     } else if (!name) {
         name = "<stream>";
     }
-    sc_frame_in *in = calloc(1, size);
+    sci_frame_in *in = calloc(1, size);
     if (!in || !(in->name = strdup(name))) {
         free(in);
         if (own)
@@ -113,7 +113,7 @@ void *sc_frame_in_new(size_t size, FILE *f, const char *name, const char *path, 
     return in;
 }
 
-void sc_frame_in_close(sc_frame_in *in)
+void sci_frame_in_close(sci_frame_in *in)
 {
     if (in->own && in->f)
         fclose(in->f);
@@ -122,7 +122,7 @@ void sc_frame_in_close(sc_frame_in *in)
     in->name = NULL;
 }
 
-int sc_frame_crc_ok(const unsigned char *head, size_t crc_at, const void *pay, size_t n)
+int sci_frame_crc_ok(const unsigned char *head, size_t crc_at, const void *pay, size_t n)
 {
     uint32_t crc = sc_crc32(0, head, crc_at);
     if (n)
@@ -130,7 +130,7 @@ int sc_frame_crc_ok(const unsigned char *head, size_t crc_at, const void *pay, s
     return crc == sc_get_le32(head + crc_at);
 }
 
-int sc_frame_read_error(const sc_frame_in *in, sc_err *err)
+int sci_frame_read_error(const sci_frame_in *in, sc_err *err)
 {
     return sc_err_set(err, SC_EIO, "%s: read error: %s", in->name, strerror(errno));
 }

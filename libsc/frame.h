@@ -13,8 +13,8 @@
  *
  * Every error is one line naming the stream (the path, "<stdout>",
  * "<stdin>", or the caller's name).  Ownership: the structs are embedded in
- * the stream objects as their first member; *_close, sc_frame_out_end and
- * sc_frame_out_abort free what they hold, the caller frees the object.
+ * the stream objects as their first member; *_close, sci_frame_out_end and
+ * sci_frame_out_abort free what they hold, the caller frees the object.
  */
 #ifndef SC_FRAME_H
 #define SC_FRAME_H
@@ -25,50 +25,50 @@
 #include "sc/error.h"
 #include "sc/util.h"
 
-typedef struct sc_frame_out {
+typedef struct sci_frame_out {
     sc_outfile out;   /* when opened by path */
     int own;          /* out is ours: commit or abort it */
     int failed;       /* a write failed: the output is lost */
     FILE *f;
     char *name;
-} sc_frame_out;
+} sci_frame_out;
 
-/* A zeroed object of `size` bytes whose FIRST member is an sc_frame_out
+/* A zeroed object of `size` bytes whose FIRST member is an sci_frame_out
  * named name (copied); NULL with err set.  The caller frees it with free()
- * after sc_frame_out_end or sc_frame_out_abort. */
-void *sc_frame_out_new(size_t size, const char *name, sc_err *err);
+ * after sci_frame_out_end or sci_frame_out_abort. */
+void *sci_frame_out_new(size_t size, const char *name, sc_err *err);
 /* Writes to the caller's f, or when f is NULL opens path (NULL or "-":
  * stdout). */
-int sc_frame_out_open(sc_frame_out *o, FILE *f, const char *path, sc_err *err);
+int sci_frame_out_open(sci_frame_out *o, FILE *f, const char *path, sc_err *err);
 /* Writes n bytes; SC_EIO (and failed) on error. */
-int sc_frame_put(sc_frame_out *o, const void *p, size_t n, sc_err *err);
-int sc_frame_flush(sc_frame_out *o, sc_err *err);
+int sci_frame_put(sci_frame_out *o, const void *p, size_t n, sc_err *err);
+int sci_frame_flush(sci_frame_out *o, sc_err *err);
 /* One frame: stores the CRC-32 of head[0..crc_at) and pay[0..n) at
  * head + crc_at, writes head[0..crc_at + 4) and the payload, flushes. */
-int sc_frame_write(sc_frame_out *o, unsigned char *head, size_t crc_at, const void *pay,
+int sci_frame_write(sci_frame_out *o, unsigned char *head, size_t crc_at, const void *pay,
                    size_t n, sc_err *err);
 /* Ends the output with status rc: on SC_OK flushes and commits (the file
  * appears), otherwise drops it; returns the final status and frees what o
  * holds. */
-int sc_frame_out_end(sc_frame_out *o, int rc, sc_err *err);
+int sci_frame_out_end(sci_frame_out *o, int rc, sc_err *err);
 /* Drops the output; frees what o holds. */
-void sc_frame_out_abort(sc_frame_out *o);
+void sci_frame_out_abort(sci_frame_out *o);
 
-typedef struct sc_frame_in {
+typedef struct sci_frame_in {
     FILE *f;
     int own;          /* close f */
     char *name;
-} sc_frame_in;
+} sci_frame_in;
 
-/* A zeroed object of `size` bytes whose FIRST member is an sc_frame_in
+/* A zeroed object of `size` bytes whose FIRST member is an sci_frame_in
  * reading the caller's f under name (NULL: "<stream>"), or, when f is
  * NULL, path (NULL or "-": stdin); NULL with err set.  The caller frees it
- * with free() after sc_frame_in_close. */
-void *sc_frame_in_new(size_t size, FILE *f, const char *name, const char *path, sc_err *err);
-void sc_frame_in_close(sc_frame_in *in);
+ * with free() after sci_frame_in_close. */
+void *sci_frame_in_new(size_t size, FILE *f, const char *name, const char *path, sc_err *err);
+void sci_frame_in_close(sci_frame_in *in);
 /* Does the CRC at head + crc_at match head[0..crc_at) and pay[0..n)? */
-int sc_frame_crc_ok(const unsigned char *head, size_t crc_at, const void *pay, size_t n);
+int sci_frame_crc_ok(const unsigned char *head, size_t crc_at, const void *pay, size_t n);
 /* "NAME: read error: ..." (SC_EIO) with errno's text. */
-int sc_frame_read_error(const sc_frame_in *in, sc_err *err);
+int sci_frame_read_error(const sci_frame_in *in, sc_err *err);
 
 #endif

@@ -54,7 +54,7 @@ static int check_header(const sc_mel_header *h, const char *name, sc_err *err)
 /* writing */
 
 struct sc_melw {
-    sc_frame_out o;       /* first: sc_frame_out_new */
+    sci_frame_out o;       /* first: sci_frame_out_new */
     int fmt;
     sc_mel_header h;
     int64_t count;
@@ -72,7 +72,7 @@ static int melw_start(sc_melw *w, sc_err *err)
                               w->o.name);
         int64_t shape[3] = {1, w->h.windows * w->h.frames, w->h.bins};
         int rc = sc_npy_write_header(w->o.f, SC_F32, 3, shape, w->o.name, err);
-        return rc < 0 ? rc : sc_frame_flush(&w->o, err);
+        return rc < 0 ? rc : sci_frame_flush(&w->o, err);
     }
     unsigned char b[SC_MEL_HEADER_SIZE] = {0};
     memcpy(b, MAGIC_HEAD, 4);
@@ -85,13 +85,13 @@ static int melw_start(sc_melw *w, sc_err *err)
     sc_put_le32(b + 28, w->h.flags);
     sc_put_le64(b + 32, (uint64_t)w->h.samples);
     sc_put_le64(b + 40, (uint64_t)w->h.windows);
-    return sc_frame_write(&w->o, b, 60, NULL, 0, err);
+    return sci_frame_write(&w->o, b, 60, NULL, 0, err);
 }
 
 void sc_melw_abort(sc_melw *w)
 {
     if (w)
-        sc_frame_out_abort(&w->o);
+        sci_frame_out_abort(&w->o);
     free(w);
 }
 
@@ -105,13 +105,13 @@ static sc_melw *melw_open(FILE *f, const char *path, const char *name, int fmt,
     }
     if (check_header(h, name, err) < 0)
         return NULL;
-    sc_melw *w = sc_frame_out_new(sizeof *w, name, err);
+    sc_melw *w = sci_frame_out_new(sizeof *w, name, err);
     if (!w)
         return NULL;
     w->h = *h;
     w->wbytes = (size_t)h->bins * (size_t)h->frames * sizeof(float);
     w->fmt = fmt;
-    if (sc_frame_out_open(&w->o, f, path, err) < 0 || melw_start(w, err) < 0) {
+    if (sci_frame_out_open(&w->o, f, path, err) < 0 || melw_start(w, err) < 0) {
         sc_melw_abort(w);
         return NULL;
     }
@@ -142,15 +142,15 @@ int sc_melw_write(sc_melw *w, const float *window, sc_err *err)
                           w->o.name, (long long)w->h.windows);
     int rc;
     if (w->fmt == SC_MELFMT_NPY) {
-        rc = sc_frame_put(&w->o, window, w->wbytes, err);
+        rc = sci_frame_put(&w->o, window, w->wbytes, err);
         if (rc == SC_OK)
-            rc = sc_frame_flush(&w->o, err);
+            rc = sci_frame_flush(&w->o, err);
     } else {
         unsigned char p[SC_MEL_PACKET_HEADER] = {0};
         memcpy(p, MAGIC_WIN, 4);
         sc_put_le64(p + 8, (uint64_t)w->count);
         sc_put_le32(p + 16, (uint32_t)w->wbytes);
-        rc = sc_frame_write(&w->o, p, 20, window, w->wbytes, err);
+        rc = sci_frame_write(&w->o, p, 20, window, w->wbytes, err);
     }
     if (rc < 0)
         return rc;
@@ -168,9 +168,9 @@ int sc_melw_close(sc_melw *w, sc_err *err)
         unsigned char b[SC_MEL_PACKET_HEADER] = {0};
         memcpy(b, MAGIC_END, 4);
         sc_put_le64(b + 8, (uint64_t)w->count);
-        rc = sc_frame_write(&w->o, b, 20, NULL, 0, err);
+        rc = sci_frame_write(&w->o, b, 20, NULL, 0, err);
     }
-    rc = sc_frame_out_end(&w->o, rc, err);
+    rc = sci_frame_out_end(&w->o, rc, err);
     free(w);
     return rc;
 }
@@ -179,7 +179,7 @@ int sc_melw_close(sc_melw *w, sc_err *err)
 /* reading */
 
 struct sc_melr {
-    sc_frame_in in;       /* first: sc_frame_in_new */
+    sci_frame_in in;       /* first: sci_frame_in_new */
     sc_mel_header h;
     size_t wbytes;
     int64_t count;
@@ -189,7 +189,7 @@ struct sc_melr {
 void sc_melr_close(sc_melr *r)
 {
     if (r)
-        sc_frame_in_close(&r->in);
+        sci_frame_in_close(&r->in);
     free(r);
 }
 
@@ -198,7 +198,7 @@ static int read_header(sc_melr *r, sc_err *err)
     unsigned char b[SC_MEL_HEADER_SIZE];
     size_t got = sc_read_full(r->in.f, b, sizeof b);
     if (ferror(r->in.f))
-        return sc_frame_read_error(&r->in, err);
+        return sci_frame_read_error(&r->in, err);
     if (got == 0)
         return sc_err_set(err, SC_EFORMAT, "%s: empty input (no mel stream header)", r->in.name);
     if (got < 4 || memcmp(b, MAGIC_HEAD, 4)) {
@@ -215,7 +215,7 @@ static int read_header(sc_melr *r, sc_err *err)
     if (version != SC_MEL_VERSION)
         return sc_err_set(err, SC_EUNSUPPORTED, "%s: mel stream version %u, this reader knows %d",
                           r->in.name, (unsigned)version, SC_MEL_VERSION);
-    if (!sc_frame_crc_ok(b, 60, NULL, 0))
+    if (!sci_frame_crc_ok(b, 60, NULL, 0))
         return sc_err_set(err, SC_ECORRUPT, "%s: mel stream header CRC mismatch (corrupt)",
                           r->in.name);
     uint32_t hsize = sc_get_le32(b + 8);
@@ -252,12 +252,12 @@ static sc_melr *melr_start(sc_melr *r, sc_err *err)
 
 sc_melr *sc_melr_open_file(FILE *f, const char *name, sc_err *err)
 {
-    return melr_start(sc_frame_in_new(sizeof(sc_melr), f, name, NULL, err), err);
+    return melr_start(sci_frame_in_new(sizeof(sc_melr), f, name, NULL, err), err);
 }
 
 sc_melr *sc_melr_open(const char *path, sc_err *err)
 {
-    return melr_start(sc_frame_in_new(sizeof(sc_melr), NULL, NULL, path, err), err);
+    return melr_start(sci_frame_in_new(sizeof(sc_melr), NULL, NULL, path, err), err);
 }
 
 const sc_mel_header *sc_melr_header(const sc_melr *r)
@@ -273,7 +273,7 @@ int64_t sc_melr_count(const sc_melr *r)
 static int truncated(sc_melr *r, const char *what, sc_err *err)
 {
     if (ferror(r->in.f))
-        return sc_frame_read_error(&r->in, err);
+        return sci_frame_read_error(&r->in, err);
     return sc_err_set(err, SC_EFORMAT, "%s: truncated mel stream: %s after %lld window%s",
                       r->in.name, what, (long long)r->count, r->count == 1 ? "" : "s");
 }
@@ -289,7 +289,7 @@ int sc_melr_read(sc_melr *r, float *out, sc_err *err)
     if (got < sizeof b)
         return truncated(r, "partial packet header", err);
     if (!memcmp(b, MAGIC_END, 4)) {
-        if (!sc_frame_crc_ok(b, 20, NULL, 0))
+        if (!sci_frame_crc_ok(b, 20, NULL, 0))
             return sc_err_set(err, SC_ECORRUPT, "%s: end packet CRC mismatch (corrupt)", r->in.name);
         int64_t total = (int64_t)sc_get_le64(b + 8);
         if (total != r->count)
@@ -315,7 +315,7 @@ int sc_melr_read(sc_melr *r, float *out, sc_err *err)
     got = sc_read_full(r->in.f, out, r->wbytes);
     if (got < r->wbytes)
         return truncated(r, "partial window", err);
-    if (!sc_frame_crc_ok(b, 20, out, r->wbytes))
+    if (!sci_frame_crc_ok(b, 20, out, r->wbytes))
         return sc_err_set(err, SC_ECORRUPT, "%s: window %lld: CRC mismatch (corrupt data)",
                           r->in.name, (long long)r->count);
     if (seq != r->count)

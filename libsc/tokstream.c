@@ -96,7 +96,7 @@ static int check_pair(const sc_tok_header *h, const char *name, int64_t at, int6
 /* ================================ writer ================================ */
 
 struct sc_tokw {
-    sc_frame_out o;     /* first: sc_frame_out_new */
+    sci_frame_out o;     /* first: sci_frame_out_new */
     int fmt;
     sc_tok_header h;
     int64_t count;      /* pairs accepted */
@@ -142,7 +142,7 @@ static int sc_flush_packet(sc_tokw *w, sc_err *err)
     /* sc-stream(5): flushed after every packet, so the next filter in a
      * pipe gets tokens at once and a full disk or a closed pipe shows up
      * early. */
-    return sc_frame_write(&w->o, p, 12, q, pay, err);
+    return sci_frame_write(&w->o, p, 12, q, pay, err);
 }
 
 static int write_start(sc_tokw *w, sc_err *err)
@@ -163,7 +163,7 @@ static int write_start(sc_tokw *w, sc_err *err)
         hd[29] = (unsigned char)w->abits;
         hd[30] = SCTK_PACKET_PAIRS & 0xff;
         hd[31] = SCTK_PACKET_PAIRS >> 8;
-        return sc_frame_write(&w->o, hd, 36, NULL, 0, err);
+        return sci_frame_write(&w->o, hd, 36, NULL, 0, err);
     }
     if (w->fmt == SC_TOKFMT_TEXT) {
         char line[256];
@@ -172,8 +172,8 @@ static int write_start(sc_tokw *w, sc_err *err)
         if (w->h.samples >= 0)
             k += snprintf(line + k, sizeof line - k, " samples=%" PRId64, w->h.samples);
         k += snprintf(line + k, sizeof line - k, " flags=%u\n", (unsigned)w->h.flags);
-        int rc = sc_frame_put(&w->o, line, (size_t)k, err);
-        return rc < 0 ? rc : sc_frame_flush(&w->o, err);
+        int rc = sci_frame_put(&w->o, line, (size_t)k, err);
+        return rc < 0 ? rc : sci_frame_flush(&w->o, err);
     }
     /* npy: with a known count the header goes out now, else at close */
     if (w->h.count >= 0) {
@@ -203,7 +203,7 @@ static sc_tokw *tokw_open(FILE *f, const char *path, const char *name, int fmt,
                    name);
         return NULL;
     }
-    sc_tokw *w = sc_frame_out_new(sizeof *w, name, err);
+    sc_tokw *w = sci_frame_out_new(sizeof *w, name, err);
     if (!w)
         return NULL;
     w->fmt = fmt;
@@ -220,7 +220,7 @@ static sc_tokw *tokw_open(FILE *f, const char *path, const char *name, int fmt,
             return NULL;
         }
     }
-    if (sc_frame_out_open(&w->o, f, path, err) < 0 || write_start(w, err) < 0) {
+    if (sci_frame_out_open(&w->o, f, path, err) < 0 || write_start(w, err) < 0) {
         sc_tokw_abort(w);
         return NULL;
     }
@@ -271,7 +271,7 @@ static int write_pair(sc_tokw *w, int64_t s, int64_t a, sc_err *err)
         sc_put_le64(b, (uint64_t)s);
         sc_put_le64(b + 8, (uint64_t)a);
         w->count++;
-        return sc_frame_put(&w->o, b, 16, err);
+        return sci_frame_put(&w->o, b, 16, err);
     }
     if (w->nbuf == w->capbuf) {
         /* only the buffering npy writer grows */
@@ -302,7 +302,7 @@ int sc_tokw_write(sc_tokw *w, const int64_t (*pairs)[2], int64_t n, sc_err *err)
             return rc;
         }
     }
-    return w->fmt == SC_TOKFMT_TEXT && n ? sc_frame_flush(&w->o, err) : SC_OK;
+    return w->fmt == SC_TOKFMT_TEXT && n ? sci_frame_flush(&w->o, err) : SC_OK;
 }
 
 int sc_tokw_write2(sc_tokw *w, const int64_t *sem, const int64_t *ac, int64_t n, sc_err *err)
@@ -316,7 +316,7 @@ int sc_tokw_write2(sc_tokw *w, const int64_t *sem, const int64_t *ac, int64_t n,
             return rc;
         }
     }
-    return w->fmt == SC_TOKFMT_TEXT && n ? sc_frame_flush(&w->o, err) : SC_OK;
+    return w->fmt == SC_TOKFMT_TEXT && n ? sci_frame_flush(&w->o, err) : SC_OK;
 }
 
 static int write_finish(sc_tokw *w, sc_err *err)
@@ -345,7 +345,7 @@ static int write_finish(sc_tokw *w, sc_err *err)
         unsigned char b[16];
         sc_put_le64(b, (uint64_t)w->buf[i][0]);
         sc_put_le64(b + 8, (uint64_t)w->buf[i][1]);
-        if ((rc = sc_frame_put(&w->o, b, 16, err)) < 0)
+        if ((rc = sci_frame_put(&w->o, b, 16, err)) < 0)
             return rc;
     }
     return SC_OK;
@@ -359,7 +359,7 @@ int sc_tokw_close(sc_tokw *w, sc_err *err)
         sc_tokw_abort(w);
         return sc_err_set(err, SC_EIO, "output not written after an earlier error");
     }
-    int rc = sc_frame_out_end(&w->o, write_finish(w, err), err);
+    int rc = sci_frame_out_end(&w->o, write_finish(w, err), err);
     tokw_free(w);
     return rc;
 }
@@ -368,14 +368,14 @@ void sc_tokw_abort(sc_tokw *w)
 {
     if (!w)
         return;
-    sc_frame_out_abort(&w->o);
+    sci_frame_out_abort(&w->o);
     tokw_free(w);
 }
 
 /* ================================ reader ================================ */
 
 struct sc_tokr {
-    sc_frame_in in;     /* first: sc_frame_in_new */
+    sci_frame_in in;     /* first: sci_frame_in_new */
     int fmt;
     sc_tok_header h;
     int done;           /* clean end seen */
@@ -409,7 +409,7 @@ static size_t r_get(sc_tokr *r, void *dst, size_t n)
 
 static int r_ioerr(sc_tokr *r, sc_err *err)
 {
-    return sc_frame_read_error(&r->in, err);
+    return sci_frame_read_error(&r->in, err);
 }
 
 /* Merge what the caller expects into the header; complain on conflicts. */
@@ -450,7 +450,7 @@ static int open_sc(sc_tokr *r, sc_err *err)
                           r->in.name, ver, SC_TOK_VERSION);
     if (hlen != SCTK_HDR)
         return sc_err_set(err, SC_EFORMAT, "%s: bad token stream header size %u", r->in.name, hlen);
-    if (!sc_frame_crc_ok(hd, 36, NULL, 0))
+    if (!sci_frame_crc_ok(hd, 36, NULL, 0))
         return sc_err_set(err, SC_ECORRUPT, "%s: token stream header CRC mismatch", r->in.name);
     r->h.rate = hd[8] | hd[9] << 8;
     r->h.flags = (uint32_t)(hd[10] | hd[11] << 8);
@@ -507,7 +507,7 @@ static int sc_next_packet(sc_tokr *r, sc_err *err)
         return ferror(r->in.f) ? r_ioerr(r, err)
                             : sc_err_set(err, SC_EFORMAT, "%s: truncated packet at pair %" PRId64,
                                          r->in.name, r->pos);
-    if (!sc_frame_crc_ok(ph, 12, r->pay, pay))
+    if (!sci_frame_crc_ok(ph, 12, r->pay, pay))
         return sc_err_set(err, SC_ECORRUPT, "%s: CRC mismatch in packet at pair %" PRId64,
                           r->in.name, r->pos);
     if (at != (uint64_t)r->pos)
@@ -770,12 +770,12 @@ static sc_tokr *tokr_begin(sc_tokr *r, int fmt, const sc_tok_header *expect, sc_
 sc_tokr *sc_tokr_open_file(FILE *f, const char *name, int fmt, const sc_tok_header *expect,
                            sc_err *err)
 {
-    return tokr_begin(sc_frame_in_new(sizeof(sc_tokr), f, name, NULL, err), fmt, expect, err);
+    return tokr_begin(sci_frame_in_new(sizeof(sc_tokr), f, name, NULL, err), fmt, expect, err);
 }
 
 sc_tokr *sc_tokr_open(const char *path, int fmt, const sc_tok_header *expect, sc_err *err)
 {
-    return tokr_begin(sc_frame_in_new(sizeof(sc_tokr), NULL, NULL, path, err), fmt, expect, err);
+    return tokr_begin(sci_frame_in_new(sizeof(sc_tokr), NULL, NULL, path, err), fmt, expect, err);
 }
 
 const sc_tok_header *sc_tokr_header(const sc_tokr *r)
@@ -892,7 +892,7 @@ void sc_tokr_close(sc_tokr *r)
 {
     if (!r)
         return;
-    sc_frame_in_close(&r->in);
+    sci_frame_in_close(&r->in);
     free(r->pay);
     free(r->buf);
     free(r->lbuf);
