@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include "sc/config.h"
-#include "sc/session.h"
+#include "sc/model.h"
 #include "sc/stage_decoder.h"
 
 #ifndef SC_SYSCONFDIR

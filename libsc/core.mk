@@ -1,12 +1,22 @@
-# libsc core: errors, logging, tensors, mapping, threads, configuration,
-# plugin loading and op dispatch.
+# libsc/core.mk - the core of libsc: errors, logging, tensors, mapping,
+# threads, configuration, the model layout, plugin loading and op
+# dispatch, sessions; and the public headers of the plugin ABI (backend
+# ops, the stage vtables every stage plugin implements).
 libsc_libsc_la_SOURCES += \
 	libsc/error.c libsc/log.c libsc/tensor.c libsc/mmap.c libsc/pool.c \
 	libsc/config.c libsc/registry.c libsc/dispatch.c libsc/host.c \
-	libsc/util.c libsc/tmpreg.c libsc/session.c libsc/internal.h libsc/crc32_table.h
+	libsc/util.c libsc/tmpreg.c libsc/session.c libsc/model.c libsc/internal.h \
+	libsc/crc32_table.h
 
 scinclude_HEADERS += \
 	include/sc/sc.h include/sc/error.h include/sc/log.h include/sc/tensor.h \
 	include/sc/mmap.h include/sc/pool.h include/sc/plugin.h include/sc/backend.h \
-	include/sc/stage.h include/sc/config.h include/sc/registry.h include/sc/util.h \
-	include/sc/session.h
+	include/sc/ops.def include/sc/stage.h include/sc/stage_util.h include/sc/config.h \
+	include/sc/registry.h include/sc/util.h include/sc/session.h include/sc/model.h \
+	include/sc/stage_frontend.h include/sc/stage_semantic.h include/sc/stage_acoustic.h \
+	include/sc/stage_decoder.h include/sc/stage_vocoder.h
+
+# libFuzzer builds (fuzz/local.mk): coverage instrumentation inside libsc.
+if ENABLE_FUZZING
+libsc_libsc_la_CFLAGS += -fsanitize=fuzzer-no-link
+endif

@@ -15,24 +15,19 @@ typedef struct dispatch {
 const char *sc_op_name(int op)
 {
     static const char *const n[SC_OP_COUNT] = {
-        "gemm", "linear", "layernorm", "groupnorm", "act", "binary", "scale", "bias",
-        "attention", "conv2d", "conv1d", "conv_transpose1d", "lstm", "nearest", "geglu",
-        "upsample2x", "copy2d"};
+#define SC_OP(ID, name, params, args) #name,
+#include "sc/ops.def"
+#undef SC_OP
+    };
     return op >= 0 && op < SC_OP_COUNT ? n[op] : "unknown";
 }
 
 /* Offset of each op's slot, so availability can be checked against the
  * struct_size an older backend reports. */
 static const size_t op_slot[SC_OP_COUNT] = {
-    offsetof(sc_backend_vt, gemm),       offsetof(sc_backend_vt, linear),
-    offsetof(sc_backend_vt, layernorm),  offsetof(sc_backend_vt, groupnorm),
-    offsetof(sc_backend_vt, act),        offsetof(sc_backend_vt, binary),
-    offsetof(sc_backend_vt, scale),      offsetof(sc_backend_vt, bias),
-    offsetof(sc_backend_vt, attention),  offsetof(sc_backend_vt, conv2d),
-    offsetof(sc_backend_vt, conv1d),     offsetof(sc_backend_vt, conv_transpose1d),
-    offsetof(sc_backend_vt, lstm),       offsetof(sc_backend_vt, nearest),
-    offsetof(sc_backend_vt, geglu),      offsetof(sc_backend_vt, upsample2x),
-    offsetof(sc_backend_vt, copy2d),
+#define SC_OP(ID, name, params, args) offsetof(sc_backend_vt, name),
+#include "sc/ops.def"
+#undef SC_OP
 };
 
 static int has_op(const sc_backend_vt *vt, void *ctx, int op)
@@ -49,90 +44,15 @@ static int has_op(const sc_backend_vt *vt, void *ctx, int op)
 }
 
 #define D(c) ((dispatch *)(c))
-#define FWD(op, member, ...) D(c)->vt[op]->member(D(c)->ctx[op], __VA_ARGS__)
 
-static int fw_gemm(void *c, int ta, int tb, int M, int N, int K, float alpha, const float *A,
-                   int lda, const float *B, int ldb, float beta, float *C, int ldc)
-{
-    return FWD(SC_OP_GEMM, gemm, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-}
-static int fw_linear(void *c, const float *x, int ldx, int M, int K, const float *W,
-                     const float *b, int N, float *y, int ldy)
-{
-    return FWD(SC_OP_LINEAR, linear, x, ldx, M, K, W, b, N, y, ldy);
-}
-static int fw_layernorm(void *c, const float *x, int rows, int cols, const float *g,
-                        const float *b, float eps, float *y)
-{
-    return FWD(SC_OP_LAYERNORM, layernorm, x, rows, cols, g, b, eps, y);
-}
-static int fw_groupnorm(void *c, const float *x, int C, int HW, int groups, const float *g,
-                        const float *b, float eps, int silu, float *y)
-{
-    return FWD(SC_OP_GROUPNORM, groupnorm, x, C, HW, groups, g, b, eps, silu, y);
-}
-static int fw_act(void *c, int act, float alpha, const float *x, int64_t n, float *y)
-{
-    return FWD(SC_OP_ACT, act, act, alpha, x, n, y);
-}
-static int fw_binary(void *c, int op, const float *a, const float *b, int64_t n, float *y)
-{
-    return FWD(SC_OP_BINARY, binary, op, a, b, n, y);
-}
-static int fw_scale(void *c, const float *x, int64_t n, float alpha, float beta, float *y)
-{
-    return FWD(SC_OP_SCALE, scale, x, n, alpha, beta, y);
-}
-static int fw_bias(void *c, const float *x, int rows, int cols, const float *v, int per_row,
-                   float *y)
-{
-    return FWD(SC_OP_BIAS, bias, x, rows, cols, v, per_row, y);
-}
-static int fw_attention(void *c, const float *q, int ldq, const float *k, int ldk,
-                        const float *v, int ldv, float *o, int ldo, int heads, int Lq, int Lk,
-                        int dh, float scale)
-{
-    return FWD(SC_OP_ATTENTION, attention, q, ldq, k, ldk, v, ldv, o, ldo, heads, Lq, Lk, dh,
-               scale);
-}
-static int fw_conv2d(void *c, const float *x, int Cin, int H, int W, const float *w,
-                     const float *b, int Cout, int kh, int kw, int stride, int pad, float *y)
-{
-    return FWD(SC_OP_CONV2D, conv2d, x, Cin, H, W, w, b, Cout, kh, kw, stride, pad, y);
-}
-static int fw_conv1d(void *c, const float *x, int Cin, int L, const float *w, const float *b,
-                     int Cout, int k, int stride, int pad, int dilation, float *y)
-{
-    return FWD(SC_OP_CONV1D, conv1d, x, Cin, L, w, b, Cout, k, stride, pad, dilation, y);
-}
-static int fw_convt1d(void *c, const float *x, int Cin, int L, const float *w, const float *b,
-                      int Cout, int k, int stride, int pad, float *y)
-{
-    return FWD(SC_OP_CONVT1D, conv_transpose1d, x, Cin, L, w, b, Cout, k, stride, pad, y);
-}
-static int fw_lstm(void *c, int T, int B, int H, const float *gx, const float *whh,
-                   int reverse, float *out, int ldo, float *ws)
-{
-    return FWD(SC_OP_LSTM, lstm, T, B, H, gx, whh, reverse, out, ldo, ws);
-}
-static int fw_nearest(void *c, int mode, const float *x, int ldx, int M, int D,
-                      const float *cb, const float *cbn, int N, int64_t *idx, float *dist)
-{
-    return FWD(SC_OP_NEAREST, nearest, mode, x, ldx, M, D, cb, cbn, N, idx, dist);
-}
-static int fw_geglu(void *c, const float *x, int rows, int n, float *y)
-{
-    return FWD(SC_OP_GEGLU, geglu, x, rows, n, y);
-}
-static int fw_upsample2x(void *c, const float *x, int C, int H, int W, float *y)
-{
-    return FWD(SC_OP_UPSAMPLE2X, upsample2x, x, C, H, W, y);
-}
-static int fw_copy2d(void *c, const float *src, int lds, float *dst, int ldd, int rows,
-                     int cols)
-{
-    return FWD(SC_OP_COPY2D, copy2d, src, lds, dst, ldd, rows, cols);
-}
+/* One forwarder per op: fw_<name> calls whoever serves the op. */
+#define SC_OP(ID, name, params, args)                                         \
+    static int fw_##name(void *c, SC_OP_UNPAREN params)                       \
+    {                                                                         \
+        return D(c)->vt[SC_OP_##ID]->name(D(c)->ctx[SC_OP_##ID], SC_OP_UNPAREN args); \
+    }
+#include "sc/ops.def"
+#undef SC_OP
 
 /* Memory management always belongs to the chosen backend. */
 static void *fw_buf_alloc(void *c, size_t n) { return D(c)->main_vt->buf_alloc(D(c)->main_ctx, n); }
@@ -157,11 +77,9 @@ static const sc_backend_vt forward_vt = {
     .supports = fw_supports,
     .buf_alloc = fw_buf_alloc, .buf_free = fw_buf_free, .upload = fw_upload,
     .download = fw_download, .weight = fw_weight, .sync = fw_sync,
-    .gemm = fw_gemm, .linear = fw_linear, .layernorm = fw_layernorm,
-    .groupnorm = fw_groupnorm, .act = fw_act, .binary = fw_binary, .scale = fw_scale,
-    .bias = fw_bias, .attention = fw_attention, .conv2d = fw_conv2d, .conv1d = fw_conv1d,
-    .conv_transpose1d = fw_convt1d, .lstm = fw_lstm, .nearest = fw_nearest,
-    .geglu = fw_geglu, .upsample2x = fw_upsample2x, .copy2d = fw_copy2d,
+#define SC_OP(ID, name, params, args) .name = fw_##name,
+#include "sc/ops.def"
+#undef SC_OP
 };
 
 static int open_one(const sc_registry *reg, const sc_plugin_rec *rec, const char *options,

@@ -1,10 +1,10 @@
-/* libsc/synth_internal.h - internal: pieces shared by the synthetic-weight
- * files (synth.c, zipwrite.c, picklewrite.c).  Not installed. */
+/* libsc/synth_internal.h - internal to the checkpoint writer library
+ * (zipwrite.c, picklewrite.c, synthwrite.c).  Not installed. */
 #ifndef SC_SYNTH_INTERNAL_H
 #define SC_SYNTH_INTERNAL_H
 
 #include <stdio.h>
-#include "sc/synth.h"
+#include "ckptwrite.h"
 
 /* A growable byte buffer; oom latches allocation failure. */
 typedef struct sci_buf {

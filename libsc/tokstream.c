@@ -8,6 +8,7 @@
 #include "sc/stage_frontend.h"
 #include "sc/tokstream.h"
 #include "sc/util.h"
+#include "frame.h"
 
 /* ---- layout of the sc form (all little-endian) ----
  * stream header, SCTK_HDR bytes:
@@ -105,39 +106,15 @@ static int check_pair(const sc_tok_header *h, const char *name, int64_t at, int6
 /* ================================ writer ================================ */
 
 struct sc_tokw {
+    sci_frame_out o;     /* first: sci_frame_out_new */
     int fmt;
     sc_tok_header h;
-    sc_outfile out;     /* when we opened the file */
-    FILE *f;
-    char *name;
-    int own;            /* out is ours */
-    int failed;
     int64_t count;      /* pairs accepted */
     int sbits, abits;
     int64_t (*buf)[2];  /* sc: one packet; npy with unknown count: all */
     int64_t nbuf, capbuf;
     unsigned char *pkt; /* sc: packet image */
 };
-
-static int w_put(sc_tokw *w, const void *p, size_t n, sc_err *err)
-{
-    if (fwrite(p, 1, n, w->f) != n) {
-        w->failed = 1;
-        return sc_err_set(err, SC_EIO, "%s: write error: %s", w->name, strerror(errno));
-    }
-    return SC_OK;
-}
-
-/* sc-stream(5): flushed after every packet, so the next filter in a pipe
- * gets tokens at once and a full disk or a closed pipe shows up early. */
-static int w_flush(sc_tokw *w, sc_err *err)
-{
-    if (fflush(w->f) != 0) {
-        w->failed = 1;
-        return sc_err_set(err, SC_EIO, "%s: write error: %s", w->name, strerror(errno));
-    }
-    return SC_OK;
-}
 
 static size_t pack_bytes(int64_t n, int sb, int ab)
 {
@@ -171,12 +148,11 @@ static int sc_flush_packet(sc_tokw *w, sc_err *err)
     }
     if (nacc > 0)
         q[o++] = (unsigned char)acc;
-    uint32_t crc = sc_crc32(0, p, 12);
-    crc = sc_crc32(crc, q, pay);
-    sc_put_le32(p + 12, crc);
     w->nbuf = 0;
-    int rc = w_put(w, p, SCTK_PKT + pay, err);
-    return rc < 0 ? rc : w_flush(w, err);
+    /* sc-stream(5): flushed after every packet, so the next filter in a
+     * pipe gets tokens at once and a full disk or a closed pipe shows up
+     * early. */
+    return sci_frame_write(&w->o, p, 12, q, pay, err);
 }
 
 static int write_start(sc_tokw *w, sc_err *err)
@@ -197,9 +173,7 @@ static int write_start(sc_tokw *w, sc_err *err)
         hd[29] = (unsigned char)w->abits;
         hd[30] = SCTK_PACKET_PAIRS & 0xff;
         hd[31] = SCTK_PACKET_PAIRS >> 8;
-        sc_put_le32(hd + 36, sc_crc32(0, hd, 36));
-        int rc = w_put(w, hd, sizeof hd, err);
-        return rc < 0 ? rc : w_flush(w, err);
+        return sci_frame_write(&w->o, hd, 36, NULL, 0, err);
     }
     if (w->fmt == SC_TOKFMT_TEXT) {
         char line[256];
@@ -208,22 +182,24 @@ static int write_start(sc_tokw *w, sc_err *err)
         if (w->h.samples >= 0)
             k += snprintf(line + k, sizeof line - k, " samples=%" PRId64, w->h.samples);
         k += snprintf(line + k, sizeof line - k, " flags=%u\n", (unsigned)w->h.flags);
-        int rc = w_put(w, line, (size_t)k, err);
-        return rc < 0 ? rc : w_flush(w, err);
+        int rc = sci_frame_put(&w->o, line, (size_t)k, err);
+        return rc < 0 ? rc : sci_frame_flush(&w->o, err);
     }
     /* npy: with a known count the header goes out now, else at close */
     if (w->h.count >= 0) {
         int64_t shape[3] = { 1, w->h.count, 2 };
-        int rc = sc_npy_write_header(w->f, SC_I64, 3, shape, w->name, err);
+        int rc = sc_npy_write_header(w->o.f, SC_I64, 3, shape, w->o.name, err);
         if (rc < 0) {
-            w->failed = 1;
+            w->o.failed = 1;
             return rc;
         }
     }
     return SC_OK;
 }
 
-static sc_tokw *tokw_new(int fmt, const sc_tok_header *h, const char *name, sc_err *err)
+/* On the caller's f, or else on path. */
+static sc_tokw *tokw_open(FILE *f, const char *path, const char *name, int fmt,
+                          const sc_tok_header *h, sc_err *err)
 {
     if (fmt != SC_TOKFMT_SC && fmt != SC_TOKFMT_TEXT && fmt != SC_TOKFMT_NPY) {
         sc_err_set(err, SC_EARG, "%s: unknown token format %d", name, fmt);
@@ -237,12 +213,9 @@ static sc_tokw *tokw_new(int fmt, const sc_tok_header *h, const char *name, sc_e
                    name);
         return NULL;
     }
-    sc_tokw *w = calloc(1, sizeof *w);
-    if (!w || !(w->name = strdup(name))) {
-        free(w);
-        sc_err_set(err, SC_ENOMEM, "%s: out of memory", name);
+    sc_tokw *w = sci_frame_out_new(sizeof *w, name, err);
+    if (!w)
         return NULL;
-    }
     w->fmt = fmt;
     w->h = *h;
     if (fmt == SC_TOKFMT_SC) {
@@ -252,13 +225,14 @@ static sc_tokw *tokw_new(int fmt, const sc_tok_header *h, const char *name, sc_e
         w->buf = malloc(sizeof *w->buf * (size_t)w->capbuf);
         w->pkt = malloc(SCTK_PKT + pack_bytes(SCTK_PACKET_PAIRS, w->sbits, w->abits));
         if (!w->buf || !w->pkt) {
-            free(w->buf);
-            free(w->pkt);
-            free(w->name);
-            free(w);
+            sc_tokw_abort(w);
             sc_err_set(err, SC_ENOMEM, "%s: out of memory", name);
             return NULL;
         }
+    }
+    if (sci_frame_out_open(&w->o, f, path, err) < 0 || write_start(w, err) < 0) {
+        sc_tokw_abort(w);
+        return NULL;
     }
     return w;
 }
@@ -267,41 +241,18 @@ static void tokw_free(sc_tokw *w)
 {
     free(w->buf);
     free(w->pkt);
-    free(w->name);
     free(w);
 }
 
 sc_tokw *sc_tokw_open(const char *path, int fmt, const sc_tok_header *h, sc_err *err)
 {
-    const char *name = (!path || !strcmp(path, "-")) ? "<stdout>" : path;
-    sc_tokw *w = tokw_new(fmt, h, name, err);
-    if (!w)
-        return NULL;
-    if (sc_outfile_open(&w->out, path, err) < 0) {
-        tokw_free(w);
-        return NULL;
-    }
-    w->own = 1;
-    w->f = w->out.f;
-    if (write_start(w, err) < 0) {
-        sc_tokw_abort(w);
-        return NULL;
-    }
-    return w;
+    return tokw_open(NULL, path, (!path || !strcmp(path, "-")) ? "<stdout>" : path, fmt, h, err);
 }
 
 sc_tokw *sc_tokw_open_file(FILE *f, const char *name, int fmt, const sc_tok_header *h,
                            sc_err *err)
 {
-    sc_tokw *w = tokw_new(fmt, h, name ? name : "<stream>", err);
-    if (!w)
-        return NULL;
-    w->f = f;
-    if (write_start(w, err) < 0) {
-        sc_tokw_abort(w);
-        return NULL;
-    }
-    return w;
+    return tokw_open(f, NULL, name ? name : "<stream>", fmt, h, err);
 }
 
 int64_t sc_tokw_count(const sc_tokw *w)
@@ -311,13 +262,13 @@ int64_t sc_tokw_count(const sc_tokw *w)
 
 static int write_pair(sc_tokw *w, int64_t s, int64_t a, sc_err *err)
 {
-    int rc = check_pair(&w->h, w->name, w->count, s, a, err);
+    int rc = check_pair(&w->h, w->o.name, w->count, s, a, err);
     if (rc < 0)
         return rc;
     if (w->fmt == SC_TOKFMT_TEXT) {
-        if (fprintf(w->f, "%" PRId64 " %" PRId64 "\n", s, a) < 0) {
-            w->failed = 1;
-            return sc_err_set(err, SC_EIO, "%s: write error: %s", w->name, strerror(errno));
+        if (fprintf(w->o.f, "%" PRId64 " %" PRId64 "\n", s, a) < 0) {
+            w->o.failed = 1;
+            return sc_err_set(err, SC_EIO, "%s: write error: %s", w->o.name, strerror(errno));
         }
         w->count++;
         return SC_OK;
@@ -325,19 +276,19 @@ static int write_pair(sc_tokw *w, int64_t s, int64_t a, sc_err *err)
     if (w->fmt == SC_TOKFMT_NPY && w->h.count >= 0) {
         if (w->count >= w->h.count)
             return sc_err_set(err, SC_EINTERNAL, "%s: more than the announced %" PRId64 " pairs",
-                              w->name, w->h.count);
+                              w->o.name, w->h.count);
         unsigned char b[16];
         sc_put_le64(b, (uint64_t)s);
         sc_put_le64(b + 8, (uint64_t)a);
         w->count++;
-        return w_put(w, b, 16, err);
+        return sci_frame_put(&w->o, b, 16, err);
     }
     if (w->nbuf == w->capbuf) {
         /* only the buffering npy writer grows */
         int64_t cap = w->capbuf ? w->capbuf * 2 : 1024;
         void *nb = realloc(w->buf, sizeof *w->buf * (size_t)cap);
         if (!nb)
-            return sc_err_set(err, SC_ENOMEM, "%s: out of memory", w->name);
+            return sc_err_set(err, SC_ENOMEM, "%s: out of memory", w->o.name);
         w->buf = nb;
         w->capbuf = cap;
     }
@@ -352,30 +303,30 @@ static int write_pair(sc_tokw *w, int64_t s, int64_t a, sc_err *err)
 
 int sc_tokw_write(sc_tokw *w, const int64_t (*pairs)[2], int64_t n, sc_err *err)
 {
-    if (w->failed)
-        return sc_err_set(err, SC_EIO, "%s: earlier write failed", w->name);
+    if (w->o.failed)
+        return sc_err_set(err, SC_EIO, "%s: earlier write failed", w->o.name);
     for (int64_t i = 0; i < n; i++) {
         int rc = write_pair(w, pairs[i][0], pairs[i][1], err);
         if (rc < 0) {
-            w->failed = 1;
+            w->o.failed = 1;
             return rc;
         }
     }
-    return w->fmt == SC_TOKFMT_TEXT && n ? w_flush(w, err) : SC_OK;
+    return w->fmt == SC_TOKFMT_TEXT && n ? sci_frame_flush(&w->o, err) : SC_OK;
 }
 
 int sc_tokw_write2(sc_tokw *w, const int64_t *sem, const int64_t *ac, int64_t n, sc_err *err)
 {
-    if (w->failed)
-        return sc_err_set(err, SC_EIO, "%s: earlier write failed", w->name);
+    if (w->o.failed)
+        return sc_err_set(err, SC_EIO, "%s: earlier write failed", w->o.name);
     for (int64_t i = 0; i < n; i++) {
         int rc = write_pair(w, sem[i], ac[i], err);
         if (rc < 0) {
-            w->failed = 1;
+            w->o.failed = 1;
             return rc;
         }
     }
-    return w->fmt == SC_TOKFMT_TEXT && n ? w_flush(w, err) : SC_OK;
+    return w->fmt == SC_TOKFMT_TEXT && n ? sci_frame_flush(&w->o, err) : SC_OK;
 }
 
 static int write_finish(sc_tokw *w, sc_err *err)
@@ -387,24 +338,24 @@ static int write_finish(sc_tokw *w, sc_err *err)
         return sc_flush_packet(w, err);   /* end packet: count 0 */
     }
     if (w->fmt == SC_TOKFMT_TEXT) {
-        if (fprintf(w->f, "# end count=%" PRId64 "\n", w->count) < 0)
-            return sc_err_set(err, SC_EIO, "%s: write error: %s", w->name, strerror(errno));
+        if (fprintf(w->o.f, "# end count=%" PRId64 "\n", w->count) < 0)
+            return sc_err_set(err, SC_EIO, "%s: write error: %s", w->o.name, strerror(errno));
         return SC_OK;
     }
     if (w->h.count >= 0) {
         if (w->count != w->h.count)
             return sc_err_set(err, SC_EINTERNAL, "%s: %" PRId64 " pairs written, %" PRId64
-                              " announced", w->name, w->count, w->h.count);
+                              " announced", w->o.name, w->count, w->h.count);
         return SC_OK;
     }
     int64_t shape[3] = { 1, w->count, 2 };
-    if ((rc = sc_npy_write_header(w->f, SC_I64, 3, shape, w->name, err)) < 0)
+    if ((rc = sc_npy_write_header(w->o.f, SC_I64, 3, shape, w->o.name, err)) < 0)
         return rc;
     for (int64_t i = 0; i < w->count; i++) {
         unsigned char b[16];
         sc_put_le64(b, (uint64_t)w->buf[i][0]);
         sc_put_le64(b + 8, (uint64_t)w->buf[i][1]);
-        if ((rc = w_put(w, b, 16, err)) < 0)
+        if ((rc = sci_frame_put(&w->o, b, 16, err)) < 0)
             return rc;
     }
     return SC_OK;
@@ -414,19 +365,11 @@ int sc_tokw_close(sc_tokw *w, sc_err *err)
 {
     if (!w)
         return SC_OK;
-    if (w->failed) {
+    if (w->o.failed) {
         sc_tokw_abort(w);
         return sc_err_set(err, SC_EIO, "output not written after an earlier error");
     }
-    int rc = write_finish(w, err);
-    if (rc < 0) {
-        sc_tokw_abort(w);
-        return rc;
-    }
-    if (w->own)
-        rc = sc_outfile_commit(&w->out, err);
-    else if (fflush(w->f) != 0 || ferror(w->f))
-        rc = sc_err_set(err, SC_EIO, "%s: write error: %s", w->name, strerror(errno));
+    int rc = sci_frame_out_end(&w->o, write_finish(w, err), err);
     tokw_free(w);
     return rc;
 }
@@ -435,19 +378,16 @@ void sc_tokw_abort(sc_tokw *w)
 {
     if (!w)
         return;
-    if (w->own)
-        sc_outfile_abort(&w->out);
+    sci_frame_out_abort(&w->o);
     tokw_free(w);
 }
 
 /* ================================ reader ================================ */
 
 struct sc_tokr {
+    sci_frame_in in;     /* first: sci_frame_in_new */
     int fmt;
     sc_tok_header h;
-    FILE *f;
-    int own;            /* close f */
-    char *name;
     int done;           /* clean end seen */
     int failed;
     int64_t pos;        /* pairs handed out */
@@ -473,13 +413,13 @@ static size_t r_get(sc_tokr *r, void *dst, size_t n)
     while (got < n && r->peekoff < r->npeek)
         d[got++] = r->peek[r->peekoff++];
     if (got < n)
-        got += sc_read_full(r->f, d + got, n - got);
+        got += sc_read_full(r->in.f, d + got, n - got);
     return got;
 }
 
 static int r_ioerr(sc_tokr *r, sc_err *err)
 {
-    return sc_err_set(err, SC_EIO, "%s: read error: %s", r->name, strerror(errno));
+    return sci_frame_read_error(&r->in, err);
 }
 
 /* Merge what the caller expects into the header; complain on conflicts. */
@@ -498,7 +438,7 @@ static int merge_expect(sc_tokr *r, const sc_tok_header *e, sc_err *err)
         if (*f[i].have == 0)
             *f[i].have = f[i].want;
         else if (*f[i].have != f[i].want)
-            return sc_err_set(err, SC_EARG, "%s: %s is %d, expected %d", r->name, f[i].what,
+            return sc_err_set(err, SC_EARG, "%s: %s is %d, expected %d", r->in.name, f[i].what,
                               *f[i].have, f[i].want);
     }
     return SC_OK;
@@ -509,24 +449,24 @@ static int open_sc(sc_tokr *r, sc_err *err)
     unsigned char hd[SCTK_HDR];
     size_t got = r_get(r, hd, SCTK_HDR);
     if (got < SCTK_HDR)
-        return ferror(r->f) ? r_ioerr(r, err)
+        return ferror(r->in.f) ? r_ioerr(r, err)
                             : sc_err_set(err, SC_EFORMAT, "%s: truncated token stream header",
-                                         r->name);
+                                         r->in.name);
     if (memcmp(hd, SCTK_MAGIC, 4))
-        return sc_err_set(err, SC_EFORMAT, "%s: not an sc token stream (bad magic)", r->name);
+        return sc_err_set(err, SC_EFORMAT, "%s: not an sc token stream (bad magic)", r->in.name);
     unsigned ver = hd[4] | hd[5] << 8, hlen = hd[6] | hd[7] << 8;
     if (ver != SC_TOK_VERSION)
         return sc_err_set(err, SC_EUNSUPPORTED, "%s: token stream version %u (this reader: %d)",
-                          r->name, ver, SC_TOK_VERSION);
+                          r->in.name, ver, SC_TOK_VERSION);
     if (hlen != SCTK_HDR)
-        return sc_err_set(err, SC_EFORMAT, "%s: bad token stream header size %u", r->name, hlen);
-    if (sc_get_le32(hd + 36) != sc_crc32(0, hd, 36))
-        return sc_err_set(err, SC_ECORRUPT, "%s: token stream header CRC mismatch", r->name);
+        return sc_err_set(err, SC_EFORMAT, "%s: bad token stream header size %u", r->in.name, hlen);
+    if (!sci_frame_crc_ok(hd, 36, NULL, 0))
+        return sc_err_set(err, SC_ECORRUPT, "%s: token stream header CRC mismatch", r->in.name);
     r->h.rate = hd[8] | hd[9] << 8;
     r->h.flags = (uint32_t)(hd[10] | hd[11] << 8);
     uint32_t sv = sc_get_le32(hd + 12), av = sc_get_le32(hd + 16);
     if (sv < 2 || av < 2 || sv > (1u << 30) || av > (1u << 30))
-        return sc_err_set(err, SC_ERANGE, "%s: bad vocabulary sizes %u/%u", r->name, sv, av);
+        return sc_err_set(err, SC_ERANGE, "%s: bad vocabulary sizes %u/%u", r->in.name, sv, av);
     r->h.sem_vocab = (int)sv;
     r->h.ac_vocab = (int)av;
     r->h.samples = (int64_t)sc_get_le64(hd + 20);
@@ -534,20 +474,20 @@ static int open_sc(sc_tokr *r, sc_err *err)
     r->sbits = hd[28];
     r->abits = hd[29];
     r->maxpkt = hd[30] | hd[31] << 8;
-    int rc = check_header(&r->h, r->name, err);
+    int rc = check_header(&r->h, r->in.name, err);
     if (rc < 0)
         return rc;
     if (r->h.rate == 0)
-        return sc_err_set(err, SC_ERANGE, "%s: token rate 0", r->name);
+        return sc_err_set(err, SC_ERANGE, "%s: token rate 0", r->in.name);
     if (r->sbits != sc_tok_bits(sv) || r->abits != sc_tok_bits(av))
         return sc_err_set(err, SC_EFORMAT, "%s: token widths %d/%d bits do not match "
-                          "vocabularies %u/%u", r->name, r->sbits, r->abits, sv, av);
+                          "vocabularies %u/%u", r->in.name, r->sbits, r->abits, sv, av);
     if (r->maxpkt < 1 || sc_get_le32(hd + 32) != 0)
-        return sc_err_set(err, SC_EFORMAT, "%s: bad token stream header", r->name);
+        return sc_err_set(err, SC_EFORMAT, "%s: bad token stream header", r->in.name);
     r->pay = malloc(pack_bytes(r->maxpkt, r->sbits, r->abits) + 1);
     r->buf = malloc(sizeof *r->buf * (size_t)r->maxpkt);
     if (!r->pay || !r->buf)
-        return sc_err_set(err, SC_ENOMEM, "%s: out of memory", r->name);
+        return sc_err_set(err, SC_ENOMEM, "%s: out of memory", r->in.name);
     return SC_OK;
 }
 
@@ -557,37 +497,36 @@ static int sc_next_packet(sc_tokr *r, sc_err *err)
     unsigned char ph[SCTK_PKT];
     size_t got = r_get(r, ph, SCTK_PKT);
     if (got < SCTK_PKT) {
-        if (ferror(r->f))
+        if (ferror(r->in.f))
             return r_ioerr(r, err);
         if (got == 0)
             return sc_err_set(err, SC_EFORMAT,
                               "%s: truncated token stream (no end packet after %" PRId64
-                              " pairs)", r->name, r->pos);
+                              " pairs)", r->in.name, r->pos);
         return sc_err_set(err, SC_EFORMAT, "%s: truncated packet header after %" PRId64
-                          " pairs", r->name, r->pos);
+                          " pairs", r->in.name, r->pos);
     }
     uint64_t at = sc_get_le64(ph);
     uint32_t n = sc_get_le32(ph + 8);
     if (n > (uint32_t)r->maxpkt)
         return sc_err_set(err, SC_ECORRUPT, "%s: packet after %" PRId64 " pairs claims %u pairs "
-                          "(limit %d): corrupt stream", r->name, r->pos, n, r->maxpkt);
+                          "(limit %d): corrupt stream", r->in.name, r->pos, n, r->maxpkt);
     size_t pay = pack_bytes(n, r->sbits, r->abits);
     got = r_get(r, r->pay, pay);
     if (got < pay)
-        return ferror(r->f) ? r_ioerr(r, err)
-                            : sc_err_set(err, SC_EFORMAT, "%s: truncated packet after %" PRId64 " pairs",
-                                         r->name, r->pos);
-    uint32_t crc = sc_crc32(sc_crc32(0, ph, 12), r->pay, pay);
-    if (crc != sc_get_le32(ph + 12))
+        return ferror(r->in.f) ? r_ioerr(r, err)
+                               : sc_err_set(err, SC_EFORMAT, "%s: truncated packet after %" PRId64
+                                            " pairs", r->in.name, r->pos);
+    if (!sci_frame_crc_ok(ph, 12, r->pay, pay))
         return sc_err_set(err, SC_ECORRUPT, "%s: CRC mismatch in the packet after %" PRId64 " pairs",
-                          r->name, r->pos);
+                          r->in.name, r->pos);
     if (at != (uint64_t)r->pos)
         return sc_err_set(err, SC_EFORMAT, "%s: packet position %" PRIu64 ", expected %" PRId64
-                          " (missing or reordered packets)", r->name, at, r->pos);
+                          " (missing or reordered packets)", r->in.name, at, r->pos);
     if (n == 0) {
         unsigned char extra;
         if (r_get(r, &extra, 1) == 1)
-            return sc_err_set(err, SC_EFORMAT, "%s: data after the end packet", r->name);
+            return sc_err_set(err, SC_EFORMAT, "%s: data after the end packet", r->in.name);
         r->h.count = r->pos;
         r->done = 1;
         return 0;
@@ -607,7 +546,7 @@ static int sc_next_packet(sc_tokr *r, sc_err *err)
             acc >>= bits;
             nacc -= bits;
         }
-        int rc = check_pair(&r->h, r->name, r->pos + i, v[0], v[1], err);
+        int rc = check_pair(&r->h, r->in.name, r->pos + i, v[0], v[1], err);
         if (rc < 0)
             return rc;
         r->buf[i][0] = v[0];
@@ -615,7 +554,7 @@ static int sc_next_packet(sc_tokr *r, sc_err *err)
     }
     if (acc != 0)
         return sc_err_set(err, SC_ECORRUPT, "%s: nonzero padding in the packet after %" PRId64 " pairs",
-                          r->name, r->pos);
+                          r->in.name, r->pos);
     r->nbuf = n;
     r->offbuf = 0;
     return 1;
@@ -629,28 +568,28 @@ static int text_line(sc_tokr *r, sc_err *err)
         unsigned char b;
         int c = r_get(r, &b, 1) == 1 ? b : EOF;
         if (c == EOF) {
-            if (ferror(r->f))
+            if (ferror(r->in.f))
                 return r_ioerr(r, err);
             if (n == 0)
                 return 0;
             return sc_err_set(err, SC_EFORMAT, "%s:%" PRId64 ": truncated line (no newline)",
-                              r->name, r->line + 1);
+                              r->in.name, r->line + 1);
         }
         if (n + 2 > r->lcap) {
             size_t cap = r->lcap ? r->lcap * 2 : 256;
             if (cap > 65536)
-                return sc_err_set(err, SC_EFORMAT, "%s:%" PRId64 ": line too long", r->name,
+                return sc_err_set(err, SC_EFORMAT, "%s:%" PRId64 ": line too long", r->in.name,
                                   r->line + 1);
             char *nb = realloc(r->lbuf, cap);
             if (!nb)
-                return sc_err_set(err, SC_ENOMEM, "%s: out of memory", r->name);
+                return sc_err_set(err, SC_ENOMEM, "%s: out of memory", r->in.name);
             r->lbuf = nb;
             r->lcap = cap;
         }
         if (c == '\n')
             break;
         if (c == '\0')
-            return sc_err_set(err, SC_EFORMAT, "%s:%" PRId64 ": NUL byte", r->name, r->line + 1);
+            return sc_err_set(err, SC_EFORMAT, "%s:%" PRId64 ": NUL byte", r->in.name, r->line + 1);
         r->lbuf[n++] = (char)c;
     }
     if (n > 0 && r->lbuf[n - 1] == '\r')
@@ -678,7 +617,7 @@ static int open_text(sc_tokr *r, sc_err *err)
         return rc;
     if (rc == 0 || strncmp(r->lbuf, TEXT_MAGIC, strlen(TEXT_MAGIC)) ||
         (r->lbuf[strlen(TEXT_MAGIC)] != ' ' && r->lbuf[strlen(TEXT_MAGIC)] != 0))
-        return sc_err_set(err, SC_EFORMAT, "%s:1: expected a '%s' header line", r->name,
+        return sc_err_set(err, SC_EFORMAT, "%s:1: expected a '%s' header line", r->in.name,
                           TEXT_MAGIC);
     r->h.samples = -1;
     r->h.count = -1;
@@ -687,11 +626,11 @@ static int open_text(sc_tokr *r, sc_err *err)
          tok = strtok_r(NULL, " \t", &save)) {
         char *eq = strchr(tok, '=');
         if (!eq)
-            return sc_err_set(err, SC_EFORMAT, "%s:1: expected key=value, got '%s'", r->name, tok);
+            return sc_err_set(err, SC_EFORMAT, "%s:1: expected key=value, got '%s'", r->in.name, tok);
         *eq = 0;
         int64_t v;
         if (parse_i64(eq + 1, &v) < 0 || v < -1 || v > INT64_MAX / 2)
-            return sc_err_set(err, SC_EFORMAT, "%s:1: bad value for %s: '%s'", r->name, tok,
+            return sc_err_set(err, SC_EFORMAT, "%s:1: bad value for %s: '%s'", r->in.name, tok,
                               eq + 1);
         if (!strcmp(tok, "rate"))
             r->h.rate = (int)(v > 1000000 ? -1 : v);
@@ -705,7 +644,7 @@ static int open_text(sc_tokr *r, sc_err *err)
             r->h.flags = (uint32_t)(v < 0 || v > 0xffff ? 0xffff : v);
         /* other keys: written by later versions, ignored */
     }
-    return check_header(&r->h, r->name, err);
+    return check_header(&r->h, r->in.name, err);
 }
 
 static int open_npy(sc_tokr *r, sc_err *err)
@@ -713,17 +652,17 @@ static int open_npy(sc_tokr *r, sc_err *err)
     size_t cap = 1 << 16, n = 0;
     unsigned char *data = malloc(cap);
     if (!data)
-        return sc_err_set(err, SC_ENOMEM, "%s: out of memory", r->name);
+        return sc_err_set(err, SC_ENOMEM, "%s: out of memory", r->in.name);
     for (;;) {
         if (n == cap) {
             if (cap >= NPY_MAX_BYTES) {
                 free(data);
-                return sc_err_set(err, SC_ERANGE, "%s: token array too large", r->name);
+                return sc_err_set(err, SC_ERANGE, "%s: token array too large", r->in.name);
             }
             unsigned char *nd = realloc(data, cap * 2);
             if (!nd) {
                 free(data);
-                return sc_err_set(err, SC_ENOMEM, "%s: out of memory", r->name);
+                return sc_err_set(err, SC_ENOMEM, "%s: out of memory", r->in.name);
             }
             data = nd;
             cap *= 2;
@@ -733,12 +672,12 @@ static int open_npy(sc_tokr *r, sc_err *err)
         if (got == 0)
             break;
     }
-    if (ferror(r->f)) {
+    if (ferror(r->in.f)) {
         free(data);
         return r_ioerr(r, err);
     }
     sc_tensor t;
-    int rc = sc_npy_parse(data, n, r->name, &t, err);
+    int rc = sc_npy_parse(data, n, r->in.name, &t, err);
     if (rc < 0) {
         free(data);
         return rc;
@@ -752,17 +691,17 @@ static int open_npy(sc_tokr *r, sc_err *err)
         char sh[96];
         free(data);
         return sc_err_set(err, SC_EFORMAT, "%s: token array has shape %s, expected 1xLx2",
-                          r->name, sc_shape_str(t.shape, t.ndim, sh, sizeof sh));
+                          r->in.name, sc_shape_str(t.shape, t.ndim, sh, sizeof sh));
     }
     if (t.dtype != SC_I64 && t.dtype != SC_I32) {
         free(data);
         return sc_err_set(err, SC_EFORMAT, "%s: token array has dtype %s, expected int64",
-                          r->name, sc_dtype_name(t.dtype));
+                          r->in.name, sc_dtype_name(t.dtype));
     }
     r->buf = malloc(sizeof *r->buf * (size_t)(L ? L : 1));
     if (!r->buf) {
         free(data);
-        return sc_err_set(err, SC_ENOMEM, "%s: out of memory", r->name);
+        return sc_err_set(err, SC_ENOMEM, "%s: out of memory", r->in.name);
     }
     for (int64_t i = 0; i < L; i++)
         for (int k = 0; k < 2; k++) {
@@ -798,8 +737,8 @@ static int tokr_start(sc_tokr *r, int fmt, const sc_tok_header *expect, sc_err *
         r->npeek = r_get(r, r->peek, 6);
         r->peekoff = 0;
         if (r->npeek == 0)
-            return ferror(r->f) ? r_ioerr(r, err)
-                                : sc_err_set(err, SC_EFORMAT, "%s: empty token file", r->name);
+            return ferror(r->in.f) ? r_ioerr(r, err)
+                                : sc_err_set(err, SC_EFORMAT, "%s: empty token file", r->in.name);
         if (r->npeek >= 4 && !memcmp(r->peek, SCTK_MAGIC, 4))
             fmt = SC_TOKFMT_SC;
         else if (r->npeek >= 6 && !memcmp(r->peek, "\x93NUMPY", 6))
@@ -808,7 +747,7 @@ static int tokr_start(sc_tokr *r, int fmt, const sc_tok_header *expect, sc_err *
             fmt = SC_TOKFMT_TEXT;
         else
             return sc_err_set(err, SC_EFORMAT,
-                              "%s: not a token file (expected sc, text or npy tokens)", r->name);
+                              "%s: not a token file (expected sc, text or npy tokens)", r->in.name);
     }
     r->fmt = fmt;
     int rc;
@@ -816,7 +755,7 @@ static int tokr_start(sc_tokr *r, int fmt, const sc_tok_header *expect, sc_err *
     case SC_TOKFMT_SC: rc = open_sc(r, err); break;
     case SC_TOKFMT_TEXT: rc = open_text(r, err); break;
     case SC_TOKFMT_NPY: rc = open_npy(r, err); break;
-    default: rc = sc_err_set(err, SC_EARG, "%s: unknown token format %d", r->name, fmt);
+    default: rc = sc_err_set(err, SC_EARG, "%s: unknown token format %d", r->in.name, fmt);
     }
     if (rc < 0)
         return rc;
@@ -824,56 +763,29 @@ static int tokr_start(sc_tokr *r, int fmt, const sc_tok_header *expect, sc_err *
         return rc;
     if (fmt == SC_TOKFMT_NPY)
         for (int64_t i = 0; i < r->nbuf; i++)
-            if ((rc = check_pair(&r->h, r->name, i, r->buf[i][0], r->buf[i][1], err)) < 0)
+            if ((rc = check_pair(&r->h, r->in.name, i, r->buf[i][0], r->buf[i][1], err)) < 0)
                 return rc;
     return SC_OK;
 }
 
-static sc_tokr *tokr_new(FILE *f, const char *name, int own, sc_err *err)
+static sc_tokr *tokr_begin(sc_tokr *r, int fmt, const sc_tok_header *expect, sc_err *err)
 {
-    sc_tokr *r = calloc(1, sizeof *r);
-    if (!r || !(r->name = strdup(name))) {
-        free(r);
-        sc_err_set(err, SC_ENOMEM, "%s: out of memory", name);
+    if (r && tokr_start(r, fmt, expect, err) < 0) {
+        sc_tokr_close(r);
         return NULL;
     }
-    r->f = f;
-    r->own = own;
     return r;
 }
 
 sc_tokr *sc_tokr_open_file(FILE *f, const char *name, int fmt, const sc_tok_header *expect,
                            sc_err *err)
 {
-    sc_tokr *r = tokr_new(f, name ? name : "<stream>", 0, err);
-    if (!r)
-        return NULL;
-    if (tokr_start(r, fmt, expect, err) < 0) {
-        sc_tokr_close(r);
-        return NULL;
-    }
-    return r;
+    return tokr_begin(sci_frame_in_new(sizeof(sc_tokr), f, name, NULL, err), fmt, expect, err);
 }
 
 sc_tokr *sc_tokr_open(const char *path, int fmt, const sc_tok_header *expect, sc_err *err)
 {
-    if (!path || !strcmp(path, "-"))
-        return sc_tokr_open_file(stdin, "<stdin>", fmt, expect, err);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        sc_err_set(err, errno == ENOENT ? SC_ENOTFOUND : SC_EIO, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    sc_tokr *r = tokr_new(f, path, 1, err);
-    if (!r) {
-        fclose(f);
-        return NULL;
-    }
-    if (tokr_start(r, fmt, expect, err) < 0) {
-        sc_tokr_close(r);
-        return NULL;
-    }
-    return r;
+    return tokr_begin(sci_frame_in_new(sizeof(sc_tokr), NULL, NULL, path, err), fmt, expect, err);
 }
 
 const sc_tok_header *sc_tokr_header(const sc_tokr *r)
@@ -896,7 +808,7 @@ static int64_t text_read(sc_tokr *r, int64_t (*pairs)[2], int64_t max, sc_err *e
         if (rc == 0) {
             if (r->h.count >= 0 && r->h.count != r->pos)
                 return sc_err_set(err, SC_EFORMAT, "%s: %" PRId64 " pairs, end line says %" PRId64,
-                                  r->name, r->pos, r->h.count);
+                                  r->in.name, r->pos, r->h.count);
             r->h.count = r->pos;
             r->done = 1;
             break;
@@ -912,28 +824,28 @@ static int64_t text_read(sc_tokr *r, int64_t (*pairs)[2], int64_t max, sc_err *e
                 if (c != r->pos)
                     return sc_err_set(err, SC_EFORMAT,
                                       "%s:%" PRId64 ": end line says %" PRId64 " pairs, read %"
-                                      PRId64 " (truncated?)", r->name, r->line, c, r->pos);
+                                      PRId64 " (truncated?)", r->in.name, r->line, c, r->pos);
                 r->h.count = c;
             }
             continue;
         }
         if (r->h.count >= 0)
             return sc_err_set(err, SC_EFORMAT, "%s:%" PRId64 ": tokens after the end line",
-                              r->name, r->line);
+                              r->in.name, r->line);
         char *e1, *e2 = NULL;
         errno = 0;
         long long s0 = strtoll(s, &e1, 10);
         long long a0 = e1 != s ? strtoll(e1, &e2, 10) : 0;
         if (e1 == s || (*e1 != ' ' && *e1 != '\t') || e2 == e1 || errno)
             return sc_err_set(err, SC_EFORMAT, "%s:%" PRId64 ": expected 'semantic acoustic'",
-                              r->name, r->line);
+                              r->in.name, r->line);
         while (*e2 == ' ' || *e2 == '\t')
             e2++;
         if (*e2)
             return sc_err_set(err, SC_EFORMAT, "%s:%" PRId64 ": trailing text after the pair",
-                              r->name, r->line);
+                              r->in.name, r->line);
         char where[SC_ERR_MSG_MAX / 2];
-        snprintf(where, sizeof where, "%s:%" PRId64, r->name, r->line);
+        snprintf(where, sizeof where, "%s:%" PRId64, r->in.name, r->line);
         if ((rc = check_pair(&r->h, where, -1, s0, a0, err)) < 0)
             return rc;
         pairs[k][0] = s0;
@@ -947,7 +859,7 @@ static int64_t text_read(sc_tokr *r, int64_t (*pairs)[2], int64_t max, sc_err *e
 int64_t sc_tokr_read(sc_tokr *r, int64_t (*pairs)[2], int64_t max, sc_err *err)
 {
     if (r->failed)
-        return sc_err_set(err, SC_EFORMAT, "%s: read after an error", r->name);
+        return sc_err_set(err, SC_EFORMAT, "%s: read after an error", r->in.name);
     int64_t k = 0;
     if (r->fmt == SC_TOKFMT_TEXT) {
         if (r->done)
@@ -990,12 +902,10 @@ void sc_tokr_close(sc_tokr *r)
 {
     if (!r)
         return;
-    if (r->own && r->f)
-        fclose(r->f);
+    sci_frame_in_close(&r->in);
     free(r->pay);
     free(r->buf);
     free(r->lbuf);
-    free(r->name);
     free(r);
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "sc/sc.h"
+#include "sc/stage_util.h"
 #include "sctest.h"
 
 START_TEST(test_errors)
@@ -398,6 +399,81 @@ START_TEST(test_same_file)
 }
 END_TEST
 
+/* sc/stage_util.h: the options list, the weight walk, the op message. */
+static int walk_keys;
+static int fake_need(void *dctx, const char *key, sc_dtype dtype, int ndim, const int64_t *shape)
+{
+    walk_keys++;
+    return strcmp(key, "bad") ? SC_OK : SC_EFORMAT;
+}
+
+static const float fake_data[4] = {1, 2, 3, 4};
+static const float *fake_f32(const sc_weights *w, const char *key, int ndim,
+                             const int64_t *shape, sc_err *err)
+{
+    if (!strcmp(key, "missing")) {
+        sc_err_set(err, SC_ENOTFOUND, "ckpt: no key %s", key);
+        return NULL;
+    }
+    return fake_data;
+}
+static const char *fake_path(const sc_weights *w) { return "ckpt"; }
+static const float *fake_weight(void *ctx, const float *host, size_t count)
+{
+    return count == 4 ? host + 1 : NULL;
+}
+
+START_TEST(test_stage_util)
+{
+    const char *p = " share=1,\tbogus=2,,flag  n=12x";
+    sc_opt o;
+    ck_assert(sc_opt_next(&p, &o) && sc_opt_is(&o, "share") && o.has_val && o.vlen == 1);
+    ck_assert(sc_opt_eq(&o, "share=1") && !sc_opt_eq(&o, "share=") && !sc_opt_is(&o, "shar"));
+    long v = -1;
+    ck_assert(sc_opt_int(&o, 0, 1, &v) == 0 && v == 1);
+    ck_assert(sc_opt_next(&p, &o) && sc_opt_is(&o, "bogus") && sc_opt_int(&o, 0, 1, &v) < 0);
+    ck_assert(sc_opt_next(&p, &o) && sc_opt_is(&o, "flag") && !o.has_val && o.ilen == 4);
+    ck_assert(sc_opt_next(&p, &o) && sc_opt_is(&o, "n") && sc_opt_int(&o, 0, 99, &v) < 0);
+    ck_assert(!sc_opt_next(&p, &o));
+    const char *none = NULL;
+    ck_assert(!sc_opt_next(&none, &o));
+
+    /* declare mode: every key is named, the first failure is kept */
+    int64_t shape[1] = {4};
+    sc_walk w = sc_walk_declare(NULL, NULL, fake_need);
+    walk_keys = 0;
+    ck_assert_ptr_null(sc_walk_weight(&w, "a", 1, shape));
+    ck_assert_ptr_null(sc_walk_weightf(&w, 1, shape, "%s", "bad"));
+    ck_assert_ptr_null(sc_walk_host(&w, "c", 1, shape));
+    ck_assert_int_eq(walk_keys, 3);
+    ck_assert_int_eq(w.rc, SC_EFORMAT);
+
+    /* load mode: host and backend pointers; the first failure stops it */
+    sc_host host = {.err_set = sc_err_set, .weight_f32 = fake_f32, .weights_path = fake_path};
+    sc_backend_vt be = {.weight = fake_weight};
+    sc_stage_env env = {.struct_size = sizeof env, .host = &host, .be = &be};
+    sc_err err = {0};
+    w = sc_walk_load(&env, &err);
+    ck_assert_ptr_eq(sc_walk_host(&w, "a", 1, shape), fake_data);
+    ck_assert_ptr_eq(sc_walk_weightf(&w, 1, shape, "x.%d", 1), fake_data + 1);
+    int64_t three[1] = {3};
+    ck_assert_ptr_null(sc_walk_weight(&w, "odd", 1, three));
+    ck_assert_int_eq(w.rc, SC_ENOMEM);
+    ck_assert_str_eq(err.msg, "ckpt: odd: backend cannot hold the weight");
+    ck_assert_ptr_null(sc_walk_host(&w, "a", 1, shape));   /* sticky */
+    w = sc_walk_load(&env, &(sc_err){0});
+    ck_assert_ptr_null(sc_walk_weight(&w, "missing", 1, shape));
+    ck_assert_int_eq(w.rc, SC_ENOTFOUND);
+
+    sc_err e2 = {0};
+    ck_assert_int_eq(sc_stage_op_fail(&host, &e2, "stage", -7, "be->gemm(s->bx, 1)"), -7);
+    ck_assert_str_eq(e2.msg, "stage: backend failed in gemm (status -7)");
+    sc_err e3 = {0};
+    ck_assert_int_eq(sc_stage_op_fail(&host, &e3, "decoder", 3, "the UNet"), SC_EINTERNAL);
+    ck_assert_str_eq(e3.msg, "decoder: backend failed in the UNet (status 3)");
+}
+END_TEST
+
 START_TEST(test_mmap)
 {
     sc_err err = {0};
@@ -427,6 +503,7 @@ int main(void)
     tcase_add_test(tc, test_outfile);
     tcase_add_test(tc, test_same_file);
     tcase_add_test(tc, test_mmap);
+    tcase_add_test(tc, test_stage_util);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

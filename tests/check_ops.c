@@ -535,6 +535,29 @@ START_TEST(known_geglu_upsample_copy)
 }
 END_TEST
 
+/* The op list is the plugin ABI: enum values, names and slot offsets are
+ * what backends built against any earlier header were compiled with. */
+START_TEST(known_op_abi)
+{
+    static const char *const names[] = {
+        "gemm", "linear", "layernorm", "groupnorm", "act", "binary", "scale", "bias",
+        "attention", "conv2d", "conv1d", "conv_transpose1d", "lstm", "nearest", "geglu",
+        "upsample2x", "copy2d"};
+    ck_assert_int_eq(SC_OP_COUNT, 17);
+    ck_assert_int_eq(SC_OP_CONVT1D, 11);
+    ck_assert_int_eq(SC_OP_COPY2D, 16);
+    for (int op = 0; op < SC_OP_COUNT; op++)
+        ck_assert_str_eq(sc_op_name(op), names[op]);
+    ck_assert_str_eq(sc_op_name(SC_OP_COUNT), "unknown");
+    ck_assert_uint_eq(offsetof(sc_backend_vt, gemm),
+                      offsetof(sc_backend_vt, sync) + sizeof(void (*)(void)));
+    ck_assert_uint_eq(offsetof(sc_backend_vt, conv_transpose1d),
+                      offsetof(sc_backend_vt, gemm) + 11 * sizeof(void (*)(void)));
+    ck_assert_uint_eq(sizeof(sc_backend_vt),
+                      offsetof(sc_backend_vt, gemm) + 17 * sizeof(void (*)(void)));
+}
+END_TEST
+
 START_TEST(known_memory)
 {
     ck_assert_int_eq(RV->host_memory, 1);
@@ -1392,7 +1415,7 @@ static void case_conv1d(cs *c)
     }
 }
 
-static void case_convt1d(cs *c)
+static void case_conv_transpose1d(cs *c)
 {
     /* Cin L Cout k stride pad: HiFi-GAN upsampling (k 16 s 8 p 4, k 4 s 2 p 1) */
     static const int sz[][6] = {{6, 13, 4, 8, 4, 2}, {5, 11, 3, 16, 8, 4}, {4, 9, 5, 4, 2, 1},
@@ -1607,31 +1630,21 @@ static void case_copy2d(cs *c)
 }
 
 typedef void (*case_fn)(cs *c);
+/* One case function per op of sc/ops.def: case_<name>. */
 static const case_fn CASES[SC_OP_COUNT] = {
-    [SC_OP_GEMM] = case_gemm,           [SC_OP_LINEAR] = case_linear,
-    [SC_OP_LAYERNORM] = case_layernorm, [SC_OP_GROUPNORM] = case_groupnorm,
-    [SC_OP_ACT] = case_act,             [SC_OP_BINARY] = case_binary,
-    [SC_OP_SCALE] = case_scale,         [SC_OP_BIAS] = case_bias,
-    [SC_OP_ATTENTION] = case_attention, [SC_OP_CONV2D] = case_conv2d,
-    [SC_OP_CONV1D] = case_conv1d,       [SC_OP_CONVT1D] = case_convt1d,
-    [SC_OP_LSTM] = case_lstm,           [SC_OP_NEAREST] = case_nearest,
-    [SC_OP_GEGLU] = case_geglu,         [SC_OP_UPSAMPLE2X] = case_upsample2x,
-    [SC_OP_COPY2D] = case_copy2d,
+#define SC_OP(ID, name, params, args) [SC_OP_##ID] = case_##name,
+#include "sc/ops.def"
+#undef SC_OP
 };
 
 /* Does a raw backend implement op natively (slot present and supported)? */
 static int native(const be_t *b, int op)
 {
     static const size_t slot[SC_OP_COUNT] = {
-        offsetof(sc_backend_vt, gemm),       offsetof(sc_backend_vt, linear),
-        offsetof(sc_backend_vt, layernorm),  offsetof(sc_backend_vt, groupnorm),
-        offsetof(sc_backend_vt, act),        offsetof(sc_backend_vt, binary),
-        offsetof(sc_backend_vt, scale),      offsetof(sc_backend_vt, bias),
-        offsetof(sc_backend_vt, attention),  offsetof(sc_backend_vt, conv2d),
-        offsetof(sc_backend_vt, conv1d),     offsetof(sc_backend_vt, conv_transpose1d),
-        offsetof(sc_backend_vt, lstm),       offsetof(sc_backend_vt, nearest),
-        offsetof(sc_backend_vt, geglu),      offsetof(sc_backend_vt, upsample2x),
-        offsetof(sc_backend_vt, copy2d)};
+#define SC_OP(ID, name, params, args) offsetof(sc_backend_vt, name),
+#include "sc/ops.def"
+#undef SC_OP
+    };
     if (b->vt->struct_size < slot[op] + sizeof(void *))
         return 0;
     void *fn;
@@ -1739,6 +1752,7 @@ static Suite *ops_suite(void)
     tcase_add_test(tk, known_nearest);
     tcase_add_test(tk, known_geglu_upsample_copy);
     tcase_add_test(tk, known_memory);
+    tcase_add_test(tk, known_op_abi);
     suite_add_tcase(s, tk);
 
     TCase *tn = tcase_create("naive");

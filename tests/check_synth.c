@@ -16,6 +16,7 @@
  *    4.3 GB member.
  */
 #include <check.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -31,6 +32,7 @@
 #include "sc/pool.h"
 #include "sc/session.h"
 #include "sc/synth.h"
+#include "ckptwrite.h"
 #include "sc/util.h"
 #include "sc/weights.h"
 #include "sctest.h"
@@ -758,6 +760,31 @@ START_TEST(test_writer_full)
 }
 END_TEST
 
+/* The writer is not part of the installed library: libsc.so reads
+ * checkpoints and serves synthetic weights in memory, but exports no
+ * writer ($SC_LIBSC_SO overrides the library to look at). */
+START_TEST(test_writer_not_in_libsc)
+{
+    char path[4096];
+    const char *so = getenv("SC_LIBSC_SO");
+    if (!so) {
+        const char *b = getenv("SC_BUILDDIR");
+        snprintf(path, sizeof path, "%s/libsc/.libs/libsc.so", b ? b : ".");
+        so = path;
+    }
+    void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+    ck_assert_msg(h != NULL, "dlopen %s: %s", so, dlerror());
+    ck_assert_ptr_nonnull(dlsym(h, "sc_synth_weights"));
+    ck_assert_ptr_nonnull(dlsym(h, "sc_synth_manifest_open"));
+    static const char *const gone[] = {"sc_ckpt_write", "sc_synth_write_ckpt",
+                                       "sc_synth_write_codebook", "sc_crc32_combine",
+                                       "sci_tmp_open", "sci_pickle_state_dict"};
+    for (size_t i = 0; i < sizeof gone / sizeof *gone; i++)
+        ck_assert_msg(dlsym(h, gone[i]) == NULL, "%s exports %s", so, gone[i]);
+    dlclose(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("synth");
@@ -776,6 +803,9 @@ static Suite *suite(void)
     tcase_add_test(tc, test_writer_manifest);
     tcase_add_test(tc, test_writer_full);
     suite_add_tcase(s, tc);
+    TCase *te = tcase_create("exports");
+    tcase_add_test(te, test_writer_not_in_libsc);
+    suite_add_tcase(s, te);
     return s;
 }
 

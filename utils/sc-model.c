@@ -27,6 +27,7 @@
 #include "sc/ckpt.h"
 #include "sc/npy.h"
 #include "sc/synth.h"
+#include "ckptwrite.h"
 #include "fetch.h"
 #include "tool.h"
 

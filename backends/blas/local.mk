@@ -17,10 +17,3 @@ backends_backend_blas_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 backends_backend_blas_la_LIBADD = backends/libblas_avx2.la backends/libblas_avx512.la \
 	$(DL_LIBS) $(PTHREAD_LIBS) $(LIBM)
 EXTRA_DIST += backends/blas/kern.inc
-
-# Op-level benchmark (bench/ops.sh, run by `make bench`).
-noinst_PROGRAMS += bench/bench_ops
-bench_bench_ops_SOURCES = bench/bench_ops.c bench/benchutil.c bench/benchutil.h
-bench_bench_ops_LDADD = libsc/libsc.la $(LIBM)
-SC_BENCHES += bench/ops.sh
-EXTRA_DIST += bench/ops.sh

@@ -2,8 +2,7 @@
 # compiles cuda.cu through libtool with the build-aux/nvcc-libtool wrapper
 # (libtool's -fPIC/-DPIC are not nvcc options).  cudart and cuBLAS are
 # linked as shared libraries with an rpath to the toolkit.
-EXTRA_DIST += backends/cuda/cuda.cu backends/cuda/entry.c tests/check-cuda.sh
-TESTS += tests/check-cuda.sh
+EXTRA_DIST += backends/cuda/cuda.cu backends/cuda/entry.c
 if HAVE_CUDA
 plugin_LTLIBRARIES += backends/backend_cuda.la
 backends_backend_cuda_la_SOURCES = backends/cuda/entry.c

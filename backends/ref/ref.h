@@ -25,7 +25,7 @@
 #include "sc/backend.h"
 #include "sc/plugin.h"
 
-/* C[M,N] = alpha op(A) op(B) + beta C (the vtable's gemm, no ctx). */
+/* ref_gemm.c: C[M,N] = alpha op(A) op(B) + beta C (the vtable's gemm, no ctx). */
 int sc_ref_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc);
 

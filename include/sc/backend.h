@@ -25,6 +25,8 @@
  * Layouts: images are [C, H, W] (one batch item per call), 1-D signals
  * [C, L], sequences [T, D].
  *
+ * The op list is sc/ops.def (enum, slots and names expand it).
+ *
  * ABI: new ops are appended at the end; a host checks struct_size before
  * reading a slot, so an older backend (smaller struct) still loads and its
  * missing ops fall back to ref.
@@ -42,24 +44,14 @@ extern "C" {
 
 struct sc_host;
 
+/* Strips the parentheses of an sc/ops.def parameter or argument list. */
+#define SC_OP_UNPAREN(...) __VA_ARGS__
+
+/* The ops, in ABI order (the list is sc/ops.def). */
 enum sc_op {
-    SC_OP_GEMM = 0,
-    SC_OP_LINEAR,
-    SC_OP_LAYERNORM,
-    SC_OP_GROUPNORM,
-    SC_OP_ACT,
-    SC_OP_BINARY,
-    SC_OP_SCALE,
-    SC_OP_BIAS,
-    SC_OP_ATTENTION,
-    SC_OP_CONV2D,
-    SC_OP_CONV1D,
-    SC_OP_CONVT1D,
-    SC_OP_LSTM,
-    SC_OP_NEAREST,
-    SC_OP_GEGLU,
-    SC_OP_UPSAMPLE2X,
-    SC_OP_COPY2D,
+#define SC_OP(ID, name, params, args) SC_OP_##ID,
+#include "sc/ops.def"
+#undef SC_OP
     SC_OP_COUNT
 };
 
@@ -105,76 +97,11 @@ typedef struct sc_backend_vt {
     const float *(*weight)(void *ctx, const float *host, size_t count);
     int (*sync)(void *ctx);
 
-    /* C[M,N] = alpha * op(A) * op(B) + beta * C.  op(A) is [M,K]: A is [M,K]
-     * (lda >= K) or, with ta, [K,M] (lda >= M).  op(B) is [K,N]: B is [K,N]
-     * or, with tb, [N,K].  beta == 0 ignores C's old contents (NaN-safe). */
-    int (*gemm)(void *ctx, int ta, int tb, int M, int N, int K, float alpha,
-                const float *A, int lda, const float *B, int ldb, float beta,
-                float *C, int ldc);
-    /* y[M,N] = x[M,K] W[N,K]^T + b[N] (b may be NULL).  ldx/ldy >= K/N. */
-    int (*linear)(void *ctx, const float *x, int ldx, int M, int K, const float *W,
-                  const float *b, int N, float *y, int ldy);
-    /* Row-wise LayerNorm over cols (biased variance, eps inside sqrt);
-     * g/b may be NULL (1/0).  y may equal x. */
-    int (*layernorm)(void *ctx, const float *x, int rows, int cols, const float *g,
-                     const float *b, float eps, float *y);
-    /* GroupNorm of x[C, HW] with `groups` groups, then optional SiLU.
-     * y may equal x. */
-    int (*groupnorm)(void *ctx, const float *x, int C, int HW, int groups, const float *g,
-                     const float *b, float eps, int silu, float *y);
-    /* y[i] = act(x[i]); alpha is the LEAKY slope.  y may equal x. */
-    int (*act)(void *ctx, int act, float alpha, const float *x, int64_t n, float *y);
-    /* y = a (op) b element-wise over n.  y may equal a or b. */
-    int (*binary)(void *ctx, int op, const float *a, const float *b, int64_t n, float *y);
-    /* y = alpha * x + beta.  y may equal x. */
-    int (*scale)(void *ctx, const float *x, int64_t n, float alpha, float beta, float *y);
-    /* Broadcast add of a vector: per_row != 0: y[r][c] = x[r][c] + v[r]
-     * (x is [rows, cols], e.g. a channel bias on [C, HW]); per_row == 0:
-     * y[r][c] = x[r][c] + v[c].  y may equal x. */
-    int (*bias)(void *ctx, const float *x, int rows, int cols, const float *v, int per_row,
-                float *y);
-    /* Multi-head scaled-dot-product attention.  q is [Lq, heads*dh] with row
-     * stride ldq, k and v are [Lk, heads*dh] with row strides ldk and ldv,
-     * o is [Lq, heads*dh] with row stride ldo.  Head h uses columns
-     * h*dh .. h*dh+dh-1.  o = softmax(q k^T * scale) v per head. */
-    int (*attention)(void *ctx, const float *q, int ldq, const float *k, int ldk,
-                     const float *v, int ldv, float *o, int ldo, int heads, int Lq, int Lk,
-                     int dh, float scale);
-    /* 2-D convolution, x[Cin,H,W] * w[Cout,Cin,kh,kw] (+ b[Cout] or NULL)
-     * -> y[Cout,Ho,Wo], zero padding `pad` on all sides, square stride.
-     * Ho = (H + 2 pad - kh) / stride + 1. */
-    int (*conv2d)(void *ctx, const float *x, int Cin, int H, int W, const float *w,
-                  const float *b, int Cout, int kh, int kw, int stride, int pad, float *y);
-    /* 1-D convolution x[Cin,L] * w[Cout,Cin,k] -> y[Cout,Lo] with zero
-     * padding, stride and dilation; Lo = (L + 2 pad - dil (k - 1) - 1) / stride + 1. */
-    int (*conv1d)(void *ctx, const float *x, int Cin, int L, const float *w, const float *b,
-                  int Cout, int k, int stride, int pad, int dilation, float *y);
-    /* Transposed 1-D convolution (PyTorch ConvTranspose1d), w[Cin,Cout,k]:
-     * Lo = (L - 1) stride - 2 pad + k. */
-    int (*conv_transpose1d)(void *ctx, const float *x, int Cin, int L, const float *w,
-                            const float *b, int Cout, int k, int stride, int pad, float *y);
-    /* One direction of one LSTM layer over B independent sequences of
-     * length T (PyTorch gate order i, f, g, o; h0 = c0 = 0).
-     * gx is [T, B, 4H]: x_t W_ih^T + b_ih + b_hh, precomputed.
-     * whh is [4H, H].  reverse != 0 runs t = T-1 .. 0.
-     * h_t is written to out + (t*B + b) * ldo (ldo >= H), so the forward and
-     * reverse halves of a bidirectional layer can share one [T, B, 2H]
-     * buffer.  ws: scratch of lstm_ws(B, H) floats (host gives it). */
-    int (*lstm)(void *ctx, int T, int B, int H, const float *gx, const float *whh,
-                int reverse, float *out, int ldo, float *ws);
-    /* For each of M rows x[M,D] (row stride ldx) find the codebook row of
-     * cb[N,D] nearest under `mode`; cbn[N] holds |c|^2 (precomputed by the
-     * caller with the same backend).  idx[M] is int64 on the HOST side for
-     * host_memory backends, a device buffer otherwise.  dist may be NULL. */
-    int (*nearest)(void *ctx, int mode, const float *x, int ldx, int M, int D, const float *cb,
-                   const float *cbn, int N, int64_t *idx, float *dist);
-    /* GEGLU: x[rows, 2n] = [a | g] -> y[rows, n] = a * gelu(g) (erf). */
-    int (*geglu)(void *ctx, const float *x, int rows, int n, float *y);
-    /* Nearest-neighbour 2x upsampling of x[C,H,W] -> y[C,2H,2W]. */
-    int (*upsample2x)(void *ctx, const float *x, int C, int H, int W, float *y);
-    /* Copy a rows x cols block between row strides (concatenation, slicing).
-     * Source and destination must not overlap. */
-    int (*copy2d)(void *ctx, const float *src, int lds, float *dst, int ldd, int rows, int cols);
+    /* The op slots, one per sc/ops.def entry in its order:
+     * int (*name)(void *ctx, parameters). */
+#define SC_OP(ID, name, params, args) int (*name)(void *ctx, SC_OP_UNPAREN params);
+#include "sc/ops.def"
+#undef SC_OP
 } sc_backend_vt;
 
 /* Scratch floats lstm() needs for B sequences of hidden size H. */

@@ -23,6 +23,7 @@
 #define SC_SESSION_H
 
 #include "sc/config.h"
+#include "sc/model.h"
 #include "sc/registry.h"
 #include "sc/stage.h"
 #include "sc/weights.h"
@@ -57,12 +58,6 @@ sc_stage *sc_session_stage(sc_session *s, int kind, sc_err *err);
 /* The backend a kind is configured to use (opened on first use). */
 sc_backend *sc_session_backend(sc_session *s, int kind, sc_err *err);
 
-/* Paths in the published layout; buf of SC_PATH_MAX.  which: "encoder" or
- * "decoder". */
-int sc_model_ckpt_path(const char *dir, int rate, const char *which, char *buf, size_t n);
-int sc_model_codebook_path(const char *dir, int rate, int vocab, char *buf, size_t n);
-/* 1 if (rate, vocab) is one of the 12 published configurations. */
-int sc_model_valid(int rate, int vocab);
 
 #ifdef __cplusplus
 }

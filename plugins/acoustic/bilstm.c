@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "sc/stage_acoustic.h"
+#include "sc/stage_util.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0"
@@ -56,36 +57,46 @@ static void key_name(char *buf, size_t n, const char *what, int layer, int dir)
     snprintf(buf, n, "encoder.%s_l%d%s", what, layer, dir ? "_reverse" : "");
 }
 
-static int declare(const sc_model_info *m, void *dctx, sc_need_fn need)
+/* One direction of one layer as the checkpoint has it. */
+typedef struct lstm_keys {
+    const float *wih, *whh, *bih, *bhh;
+} lstm_keys;
+
+/* Names (declare mode) or loads (load mode) every tensor of L layers. */
+static void walk(sc_walk *w, int L, int fd, lstm_keys (*lk)[2], const float **wo,
+                 const float **cb)
 {
-    int L = layers_for(m->token_rate), fd = m->fd, H = 2 * fd, rc = SC_OK, r;
-    if (L == 0)
-        return SC_EARG;
+    int H = 2 * fd;
     char key[96];
     for (int l = 0; l < L; l++) {
         int in = l == 0 ? 2 * fd : 2 * H;
         for (int d = 0; d < 2; d++) {
             int64_t s_ih[2] = { 4 * H, in }, s_hh[2] = { 4 * H, H }, s_b[1] = { 4 * H };
             key_name(key, sizeof key, "weight_ih", l, d);
-            if ((r = need(dctx, key, SC_F32, 2, s_ih)) < 0 && rc == SC_OK)
-                rc = r;
+            lk[l][d].wih = sc_walk_weight(w, key, 2, s_ih);
             key_name(key, sizeof key, "weight_hh", l, d);
-            if ((r = need(dctx, key, SC_F32, 2, s_hh)) < 0 && rc == SC_OK)
-                rc = r;
+            lk[l][d].whh = sc_walk_weight(w, key, 2, s_hh);
             key_name(key, sizeof key, "bias_ih", l, d);
-            if ((r = need(dctx, key, SC_F32, 1, s_b)) < 0 && rc == SC_OK)
-                rc = r;
+            lk[l][d].bih = sc_walk_weight(w, key, 1, s_b);
             key_name(key, sizeof key, "bias_hh", l, d);
-            if ((r = need(dctx, key, SC_F32, 1, s_b)) < 0 && rc == SC_OK)
-                rc = r;
+            lk[l][d].bhh = sc_walk_weight(w, key, 1, s_b);
         }
     }
     int64_t s_o[2] = { fd, 2 * H }, s_cb[3] = { 1, SC_ACOUSTIC_VOCAB, fd };
-    if ((r = need(dctx, "encoder_output_linear.weight", SC_F32, 2, s_o)) < 0 && rc == SC_OK)
-        rc = r;
-    if ((r = need(dctx, "quantizer._codebook.embed", SC_F32, 3, s_cb)) < 0 && rc == SC_OK)
-        rc = r;
-    return rc;
+    *wo = sc_walk_weight(w, "encoder_output_linear.weight", 2, s_o);
+    *cb = sc_walk_weight(w, "quantizer._codebook.embed", 3, s_cb);
+}
+
+static int declare(const sc_model_info *m, void *dctx, sc_need_fn need)
+{
+    int L = layers_for(m->token_rate);
+    if (L == 0)
+        return SC_EARG;
+    sc_walk w = sc_walk_declare(m, dctx, need);
+    lstm_keys lk[MAX_LAYERS][2];
+    const float *wo, *cb;
+    walk(&w, L, m->fd, lk, &wo, &cb);
+    return w.rc;
 }
 
 static void free_acts(acoustic *s)
@@ -125,22 +136,6 @@ static void destroy(void *self)
     free(s);
 }
 
-static const float *get_w(const sc_stage_env *env, const char *key, int ndim,
-                          const int64_t *shape, sc_err *err)
-{
-    const float *p = env->host->weight_f32(env->weights, key, ndim, shape, err);
-    if (!p)
-        return NULL;
-    size_t count = 1;
-    for (int i = 0; i < ndim; i++)
-        count *= (size_t)shape[i];
-    const float *q = env->be->weight(env->be_ctx, p, count);
-    if (!q)
-        env->host->err_set(err, SC_ENOMEM, "%s: backend could not take weight %s",
-                           env->host->weights_path(env->weights), key);
-    return q;
-}
-
 /* |c_j|^2 for every codebook row: c*c element-wise, then a GEMM against a
  * ones vector, a chunk of rows at a time to bound the temporary. */
 static int codebook_norms(acoustic *s, sc_err *err)
@@ -166,7 +161,7 @@ static int codebook_norms(acoustic *s, sc_err *err)
     }
     goto out;
 fail:
-    host->err_set(err, rc, "acoustic: backend failed computing codebook norms");
+    sc_stage_op_fail(host, err, "acoustic", rc, "the codebook norms");
 out:
     if (sq)
         be->buf_free(s->bc, sq);
@@ -202,39 +197,27 @@ static int create(const sc_stage_env *env, void **self, sc_err *err)
     s->H = 2 * m->fd;
     s->L = L;
     s->N = SC_ACOUSTIC_VOCAB;
-    int H = s->H, fd = s->fd, rc;
-    char key[96], key2[96];
-    for (int l = 0; l < L; l++) {
-        int in = l == 0 ? 2 * fd : 2 * H;
+    int H = s->H, rc;
+    sc_walk w = sc_walk_load(env, err);
+    lstm_keys lk[MAX_LAYERS][2];
+    walk(&w, L, s->fd, lk, &s->wo, &s->cb);
+    if (w.rc)
+        goto fail;
+    for (int l = 0; l < L; l++)
         for (int d = 0; d < 2; d++) {
-            dirw *w = &s->w[l][d];
-            int64_t s_ih[2] = { 4 * H, in }, s_hh[2] = { 4 * H, H }, s_b[1] = { 4 * H };
-            key_name(key, sizeof key, "weight_ih", l, d);
-            if (!(w->wih = get_w(env, key, 2, s_ih, err)))
-                goto fail;
-            key_name(key, sizeof key, "weight_hh", l, d);
-            if (!(w->whh = get_w(env, key, 2, s_hh, err)))
-                goto fail;
-            key_name(key, sizeof key, "bias_ih", l, d);
-            key_name(key2, sizeof key2, "bias_hh", l, d);
-            const float *bih = get_w(env, key, 1, s_b, err), *bhh;
-            if (!bih || !(bhh = get_w(env, key2, 1, s_b, err)))
-                goto fail;
-            if (!(w->bias = be->buf_alloc(s->bc, sizeof(float) * 4 * (size_t)H))) {
+            dirw *dw = &s->w[l][d];
+            dw->wih = lk[l][d].wih;
+            dw->whh = lk[l][d].whh;
+            if (!(dw->bias = be->buf_alloc(s->bc, sizeof(float) * 4 * (size_t)H))) {
                 host->err_set(err, SC_ENOMEM, "acoustic: out of memory");
                 goto fail;
             }
-            if ((rc = be->binary(s->bc, SC_BIN_ADD, bih, bhh, 4 * H, w->bias)) < 0) {
-                host->err_set(err, rc, "acoustic: backend failed adding LSTM biases");
+            if ((rc = be->binary(s->bc, SC_BIN_ADD, lk[l][d].bih, lk[l][d].bhh, 4 * H,
+                                 dw->bias)) < 0) {
+                sc_stage_op_fail(host, err, "acoustic", rc, "the LSTM biases");
                 goto fail;
             }
         }
-    }
-    int64_t s_o[2] = { fd, 2 * H }, s_cb[3] = { 1, SC_ACOUSTIC_VOCAB, fd };
-    if (!(s->wo = get_w(env, "encoder_output_linear.weight", 2, s_o, err)))
-        goto fail;
-    if (!(s->cb = get_w(env, "quantizer._codebook.embed", 3, s_cb, err)))
-        goto fail;
     if (codebook_norms(s, err) < 0)
         goto fail;
     *self = s;
@@ -398,7 +381,7 @@ static int quantize(void *self, int B, const float *y, int ldy, const float *es,
         }
     return SC_OK;
 backend:
-    return host->err_set(err, rc, "acoustic: backend op failed (%d windows)", B);
+    return sc_stage_op_fail(host, err, "acoustic", rc, "the BiLSTM");
 }
 
 static const sc_acoustic_vt acoustic_vt = {

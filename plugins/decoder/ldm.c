@@ -102,8 +102,7 @@ static int check_cb(ldm *d, const sc_tensor *t, const char *what, int64_t *rows,
 
 static int be_fail(ldm *d, int rc, sc_err *err, const char *what)
 {
-    return d->host->err_set(err, rc ? rc : SC_EINTERNAL, "decoder: backend failed during %s (%d)",
-                            what, rc);
+    return sc_stage_op_fail(d->host, err, "decoder", rc, what);
 }
 
 static void run_init(ldm *d, ldm_run *r, size_t off)
@@ -603,16 +602,16 @@ static void dec_dims(void *self, int *W, int *Dc)
 
 static const int64_t sched_shape[1] = {SC_DEC_TIMESTEPS};
 
-static void sched(ldm_loader *L, const float **acp, const float **sqa, const float **sqb)
+static void sched(sc_walk *L, const float **acp, const float **sqa, const float **sqb)
 {
-    *acp = ldm_host_tensor(L, "alphas_cumprod", 1, sched_shape);
-    *sqa = ldm_host_tensor(L, "sqrt_alphas_cumprod", 1, sched_shape);
-    *sqb = ldm_host_tensor(L, "sqrt_one_minus_alphas_cumprod", 1, sched_shape);
+    *acp = sc_walk_host(L, "alphas_cumprod", 1, sched_shape);
+    *sqa = sc_walk_host(L, "sqrt_alphas_cumprod", 1, sched_shape);
+    *sqb = sc_walk_host(L, "sqrt_one_minus_alphas_cumprod", 1, sched_shape);
 }
 
 static int dec_declare(const sc_model_info *model, void *dctx, sc_need_fn need)
 {
-    ldm_loader L = {model, dctx, need, NULL, NULL, 0};
+    sc_walk L = sc_walk_declare(model, dctx, need);
     ldm_unet net;
     const float *a, *b, *c;
     sched(&L, &a, &b, &c);
@@ -639,29 +638,15 @@ static void dec_destroy(void *self)
 /* "key=value" items separated by commas or blanks; see stage_decoder.h. */
 static int parse_options(ldm *d, const char *opt, sc_err *err)
 {
-    const char *p = opt;
-    while (p && *p) {
-        while (*p == ',' || *p == ' ' || *p == '\t')
-            p++;
-        if (!*p)
-            break;
-        size_t n = strcspn(p, ", \t");
-        char item[64];
-        if (n >= sizeof item)
-            n = sizeof item - 1;
-        memcpy(item, p, n);
-        item[n] = '\0';
-        p += strcspn(p, ", \t");
-        if (!strcmp(item, "share=0") || !strcmp(item, "share=1")) {
-            d->share = item[6] == '1';
-            continue;
-        }
-        if (!strcmp(item, "pair=0") || !strcmp(item, "pair=1")) {
-            d->pair = item[5] == '1';
-            continue;
-        }
-        return d->host->err_set(err, SC_ECONFIG,
-                                "decoder: unknown option '%s' (known: share=0|1, pair=0|1)", item);
+    sc_opt o;
+    while (sc_opt_next(&opt, &o)) {
+        int *flag = sc_opt_is(&o, "share") ? &d->share : sc_opt_is(&o, "pair") ? &d->pair : NULL;
+        long v;
+        if (!flag || sc_opt_int(&o, 0, 1, &v) < 0 || o.vlen != 1)
+            return d->host->err_set(err, SC_ECONFIG,
+                                    "decoder: unknown option '%.*s' (known: share=0|1, pair=0|1)",
+                                    o.ilen, o.item);
+        *flag = (int)v;
     }
     return SC_OK;
 }
@@ -692,7 +677,7 @@ static int dec_create(const sc_stage_env *env, void **self, sc_err *err)
         free(d);
         return rc;
     }
-    ldm_loader L = {env->model, NULL, NULL, env, err, 0};
+    sc_walk L = sc_walk_load(env, err);
     sched(&L, &d->acp, &d->sqa, &d->sqb);
     if ((rc = ldm_unet_build(&L, &d->net))) {
         if (!err || !err->code)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "sc/stage_decoder.h"
+#include "sc/stage_util.h"
 
 /* ldm_math.c: the reference's float32 exp / sin / cos (see there). */
 float ldm_expf(float x);
@@ -72,23 +73,11 @@ typedef struct ldm_unet {
     int nowned;
 } ldm_unet;
 
-/* Walks the architecture: in declare mode (need != NULL) names every tensor
- * the UNet and sampler read; in create mode (env != NULL) fetches them. */
-typedef struct ldm_loader {
-    const sc_model_info *model;
-    void *dctx;
-    sc_need_fn need;
-    const sc_stage_env *env;
-    sc_err *err;
-    int rc;
-} ldm_loader;
-
-/* Builds net (pointers stay NULL in declare mode).  Returns L->rc; call
- * ldm_unet_free(net) afterwards in either case. */
-int ldm_unet_build(ldm_loader *L, ldm_unet *net);
+/* Walks the UNet (sc/stage_util.h): in declare mode names every tensor it
+ * reads, in load mode builds net (pointers stay NULL in declare mode).
+ * Returns L->rc; call ldm_unet_free(net) afterwards in either case. */
+int ldm_unet_build(sc_walk *L, ldm_unet *net);
 void ldm_unet_free(ldm_unet *net);
-/* Fetch / declare one float32 tensor by full key (host pointer, or NULL). */
-const float *ldm_host_tensor(ldm_loader *L, const char *key, int ndim, const int64_t *shape);
 
 /* A bump allocator over one backend buffer.  measure != 0: nothing runs,
  * only the peak is counted (ops are skipped). */

@@ -15,7 +15,6 @@
  * less work.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,50 +28,9 @@
 
 /* ---- weights -------------------------------------------------------- */
 
-const float *ldm_host_tensor(ldm_loader *L, const char *key, int ndim, const int64_t *shape)
-{
-    if (L->need) {
-        int rc = L->need(L->dctx, key, SC_F32, ndim, shape);
-        if (rc && !L->rc)
-            L->rc = rc;
-        return NULL;
-    }
-    if (L->rc)
-        return NULL;
-    const sc_host *h = L->env->host;
-    const float *p = h->weight_f32(L->env->weights, key, ndim, shape, L->err);
-    if (!p)
-        L->rc = L->err && L->err->code ? L->err->code : SC_ENOTFOUND;
-    return p;
-}
-
-/* model.diffusion_model.<printf key>, as a backend weight pointer. */
-static const float *wt(ldm_loader *L, int ndim, const int64_t *shape, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static const float *wt(ldm_loader *L, int ndim, const int64_t *shape, const char *fmt, ...)
-{
-    char key[256];
-    int n = snprintf(key, sizeof key, "%s", UNET_PREFIX);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(key + n, sizeof key - (size_t)n, fmt, ap);
-    va_end(ap);
-    const float *p = ldm_host_tensor(L, key, ndim, shape);
-    if (!p)
-        return NULL;
-    size_t count = 1;
-    for (int i = 0; i < ndim; i++)
-        count *= (size_t)shape[i];
-    const float *d = L->env->be->weight(L->env->be_ctx, p, count);
-    if (!d && !L->rc)
-        L->rc = L->env->host->err_set(L->err, SC_ENOMEM, "%s: %s: backend cannot hold the weight",
-                                      L->env->host->weights_path(L->env->weights), key);
-    return d;
-}
-
 /* [to_q; to_k; to_v] of one self-attention as one [3c, c] weight, so the
  * three projections are a single GEMM. */
-static const float *fused_qkv(ldm_loader *L, ldm_unet *net, int c, const char *pre)
+static const float *fused_qkv(sc_walk *L, ldm_unet *net, int c, const char *pre)
 {
     const int64_t shape[2] = {c, c};
     static const char *const part[3] = {"to_q", "to_k", "to_v"};
@@ -80,7 +38,7 @@ static const float *fused_qkv(ldm_loader *L, ldm_unet *net, int c, const char *p
     char key[256];
     for (int i = 0; i < 3; i++) {
         snprintf(key, sizeof key, "%s%s.%s.weight", UNET_PREFIX, pre, part[i]);
-        src[i] = ldm_host_tensor(L, key, 2, shape);
+        src[i] = sc_walk_host(L, key, 2, shape);
     }
     if (L->need || L->rc)
         return NULL;
@@ -108,9 +66,10 @@ void ldm_unet_free(ldm_unet *net)
 
 #define SHAPE(...) ((const int64_t[]){__VA_ARGS__})
 #define NDIM(...) ((int)(sizeof(SHAPE(__VA_ARGS__)) / sizeof(int64_t)))
-#define W_(L, pre, suffix, ...) wt(L, NDIM(__VA_ARGS__), SHAPE(__VA_ARGS__), "%s" suffix, pre)
+#define W_(L, pre, suffix, ...) \
+    sc_walk_weightf(L, NDIM(__VA_ARGS__), SHAPE(__VA_ARGS__), UNET_PREFIX "%s" suffix, pre)
 
-static void build_rb(ldm_loader *L, ldm_unet *net, ldm_rb *rb, int cin, int cout,
+static void build_rb(sc_walk *L, ldm_unet *net, ldm_rb *rb, int cin, int cout,
                      const char *pre)
 {
     rb->cin = cin;
@@ -137,7 +96,7 @@ static void build_rb(ldm_loader *L, ldm_unet *net, ldm_rb *rb, int cin, int cout
         net->rbs[net->nrb++] = rb;
 }
 
-static void build_st(ldm_loader *L, ldm_unet *net, ldm_st *st, int c, int cross,
+static void build_st(sc_walk *L, ldm_unet *net, ldm_st *st, int c, int cross,
                      const char *pre)
 {
     char b[200], key[240];
@@ -185,7 +144,7 @@ static void build_st(ldm_loader *L, ldm_unet *net, ldm_st *st, int c, int cross,
     }
 }
 
-static void build_conv3(ldm_loader *L, ldm_conv *cv, int cin, int cout, const char *pre)
+static void build_conv3(sc_walk *L, ldm_conv *cv, int cin, int cout, const char *pre)
 {
     cv->w = W_(L, pre, ".weight", cout, cin, 3, 3);
     cv->b = W_(L, pre, ".bias", cout);
@@ -194,7 +153,7 @@ static void build_conv3(ldm_loader *L, ldm_conv *cv, int cin, int cout, const ch
 /* channel_mult [1, 2, 3, 5] x 64, attention at levels 1..3 */
 static const int level_ch[4] = {64, 128, 192, 320};
 
-int ldm_unet_build(ldm_loader *L, ldm_unet *net)
+int ldm_unet_build(sc_walk *L, ldm_unet *net)
 {
     const sc_model_info *m = L->model;
     char pre[128];

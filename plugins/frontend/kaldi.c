@@ -22,6 +22,7 @@
 #include <string.h>
 #include <fftw3.h>
 #include "sc/stage_frontend.h"
+#include "sc/stage_util.h"
 
 #define NFFT 512
 #define NSPEC (NFFT / 2 + 1)
@@ -136,13 +137,15 @@ static int create(const sc_stage_env *env, void **self, sc_err *err)
     const sc_host *h = env->host;
     *self = NULL;
     int measure = 0;
-    if (env->options && *env->options) {
-        if (!strcmp(env->options, "plan=measure"))
-            measure = 1;
-        else if (strcmp(env->options, "plan=estimate"))
+    const char *opt = env->options;
+    sc_opt o;
+    while (sc_opt_next(&opt, &o)) {
+        if (sc_opt_eq(&o, "plan=measure") || sc_opt_eq(&o, "plan=estimate"))
+            measure = sc_opt_eq(&o, "plan=measure");
+        else
             return h->err_set(err, SC_ECONFIG,
-                              "frontend kaldi: unknown option '%s' (plan=estimate|measure)",
-                              env->options);
+                              "frontend kaldi: unknown option '%.*s' (plan=estimate|measure)",
+                              o.ilen, o.item);
     }
     kaldi *k = calloc(1, sizeof *k);
     if (!k)

@@ -33,45 +33,35 @@ const sem_param sem_top_params[TP_COUNT] = {
     [TP_NB] = {"norm.bias", 1, {SC_SEM_DIM}},
 };
 
-static int64_t param_count(const sem_param *p)
+void sem_walk_audiomae(sc_walk *w, sem_stage *s)
 {
-    int64_t c = 1;
-    for (int i = 0; i < p->ndim; i++)
-        c *= p->shape[i];
-    return c;
-}
-
-static const float *load_one(sem_stage *s, const char *key, const sem_param *p, sc_err *err)
-{
-    const float *h = s->host->weight_f32(s->env.weights, key, p->ndim, p->shape, err);
-    if (!h)
-        return NULL;
-    const float *d = s->be->weight(s->bx, h, (size_t)param_count(p));
-    if (!d)
-        s->host->err_set(err, SC_ENOMEM, "%s: key '%s': backend could not take the weight",
-                         s->host->weights_path(s->env.weights), key);
-    return d;
+    char key[128];
+    for (int i = 0; i < TP_COUNT; i++) {
+        const sem_param *p = &sem_top_params[i];
+        snprintf(key, sizeof key, "audiomae.model.%s", p->name);
+        const float *t = sc_walk_weight(w, key, p->ndim, p->shape);
+        if (s)
+            s->top[i] = t;
+    }
+    for (int b = 0; b < SEM_DEPTH; b++)
+        for (int i = 0; i < BP_COUNT; i++) {
+            const sem_param *p = &sem_block_params[i];
+            snprintf(key, sizeof key, "audiomae.model.blocks.%d.%s", b, p->name);
+            const float *t = sc_walk_weight(w, key, p->ndim, p->shape);
+            if (s)
+                s->blk[b][i] = t;
+        }
 }
 
 int sem_load_audiomae(sem_stage *s, sc_err *err)
 {
-    char key[128];
     if (s->loaded)
         return SC_OK;
-    for (int i = 0; i < TP_COUNT; i++) {
-        snprintf(key, sizeof key, "audiomae.model.%s", sem_top_params[i].name);
-        if (!(s->top[i] = load_one(s, key, &sem_top_params[i], err)))
-            return err ? err->code : SC_EINTERNAL;
-    }
-    for (int b = 0; b < SEM_DEPTH; b++)
-        for (int i = 0; i < BP_COUNT; i++) {
-            snprintf(key, sizeof key, "audiomae.model.blocks.%d.%s", b,
-                     sem_block_params[i].name);
-            if (!(s->blk[b][i] = load_one(s, key, &sem_block_params[i], err)))
-                return err ? err->code : SC_EINTERNAL;
-        }
-    s->loaded = 1;
-    return SC_OK;
+    sc_walk w = sc_walk_load(&s->env, err);
+    sem_walk_audiomae(&w, s);
+    if (w.rc == SC_OK)
+        s->loaded = 1;
+    return w.rc;
 }
 
 static void free_buf(sem_stage *s, float **p)

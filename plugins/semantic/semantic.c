@@ -4,7 +4,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,85 +13,32 @@
 #define DEFAULT_BATCH 4
 #define MAX_BATCH 64
 
-int sem_op_fail(sem_stage *s, sc_err *err, int rc, const char *what)
-{
-    /* Name the op only: the call text is long and not for users. */
-    char op[32];
-    const char *p = strstr(what, "->");
-    size_t i = 0;
-    if (p)
-        for (p += 2; i + 1 < sizeof op && (isalnum((unsigned char)*p) || *p == '_'); p++)
-            op[i++] = *p;
-    op[i] = 0;
-    return s->host->err_set(err, rc < 0 ? rc : SC_EINTERNAL,
-                            "semantic stage: backend op %s failed (status %d)",
-                            i ? op : "?", rc);
-}
-
 /* ---- declare / create / destroy ------------------------------------------ */
 
 static int sem_declare(const sc_model_info *model, void *dctx, sc_need_fn need)
 {
-    char key[128];
-    int first = SC_OK, rc;
-    (void)model;   /* AudioMAE is the same at every rate */
-    for (int i = 0; i < TP_COUNT; i++) {
-        snprintf(key, sizeof key, "audiomae.model.%s", sem_top_params[i].name);
-        rc = need(dctx, key, SC_F32, sem_top_params[i].ndim, sem_top_params[i].shape);
-        if (rc != SC_OK && first == SC_OK)
-            first = rc;
-    }
-    for (int b = 0; b < SEM_DEPTH; b++)
-        for (int i = 0; i < BP_COUNT; i++) {
-            snprintf(key, sizeof key, "audiomae.model.blocks.%d.%s", b, sem_block_params[i].name);
-            rc = need(dctx, key, SC_F32, sem_block_params[i].ndim, sem_block_params[i].shape);
-            if (rc != SC_OK && first == SC_OK)
-                first = rc;
-        }
-    return first;
+    sc_walk w = sc_walk_declare(model, dctx, need);   /* AudioMAE is the same at every rate */
+    sem_walk_audiomae(&w, NULL);
+    return w.rc;
 }
 
 static int parse_options(sem_stage *s, const char *opt, sc_err *err)
 {
     s->batch = DEFAULT_BATCH;
-    if (!opt)
-        return SC_OK;
-    const char *p = opt;
-    while (*p) {
-        while (*p == ',' || isspace((unsigned char)*p))
-            p++;
-        if (!*p)
-            break;
-        const char *k = p;
-        while (*p && *p != '=' && *p != ',' && !isspace((unsigned char)*p))
-            p++;
-        size_t klen = (size_t)(p - k);
-        if (*p != '=')
+    sc_opt o;
+    while (sc_opt_next(&opt, &o)) {
+        if (!o.has_val)
             return s->host->err_set(err, SC_ECONFIG, "semantic options: '%.*s' is not key=value",
-                                    (int)klen, k);
-        const char *v = ++p;
-        while (*p && *p != ',' && !isspace((unsigned char)*p))
-            p++;
-        size_t vlen = (size_t)(p - v);
-        if (klen == 5 && !strncmp(k, "batch", 5)) {
-            char buf[32], *end;
-            if (vlen == 0 || vlen >= sizeof buf)
-                goto bad_value;
-            memcpy(buf, v, vlen);
-            buf[vlen] = 0;
-            long b = strtol(buf, &end, 10);
-            if (*end || b < 1 || b > MAX_BATCH)
-                goto bad_value;
-            s->batch = (int)b;
-        } else {
+                                    o.klen, o.key);
+        if (!sc_opt_is(&o, "batch"))
             return s->host->err_set(err, SC_ECONFIG, "semantic options: unknown key '%.*s'",
-                                    (int)klen, k);
-        }
-        continue;
-    bad_value:
-        return s->host->err_set(err, SC_ECONFIG,
-                                "semantic options: batch '%.*s' is not a number 1..%d",
-                                (int)vlen, v, MAX_BATCH);
+                                    o.klen, o.key);
+        long b;
+        if (sc_opt_int(&o, 1, MAX_BATCH, &b) < 0)
+            return s->host->err_set(err, SC_ECONFIG,
+                                    "semantic options: batch '%.*s' is not a number 1..%d",
+                                    o.vlen, o.val, MAX_BATCH);
+        s->batch = (int)b;
     }
     return SC_OK;
 }
@@ -131,25 +77,25 @@ static int codebook_norms(sem_stage *s, sc_err *err)
     for (int j = 0; j < fd; j++)
         hones[j] = 1.0f;
     if ((rc = be->upload(s->bx, ones, hones, (size_t)fd * sizeof(float))) != SC_OK) {
-        rc = sem_op_fail(s, err, rc, "be->upload");
+        rc = sc_stage_op_fail(s->host, err, "semantic stage", rc, "upload");
         goto out;
     }
     for (int r0 = 0; r0 < N; r0 += chunk) {
         int m = N - r0 < chunk ? N - r0 : chunk;
         const float *c = s->cb + (size_t)r0 * fd;
         if ((rc = be->binary(s->bx, SC_BIN_MUL, c, c, (int64_t)m * fd, sq)) != SC_OK) {
-            rc = sem_op_fail(s, err, rc, "be->binary");
+            rc = sc_stage_op_fail(s->host, err, "semantic stage", rc, "binary");
             goto out;
         }
         if ((rc = be->gemm(s->bx, 0, 0, m, 1, fd, 1.0f, sq, fd, ones, 1, 0.0f, s->cbn + r0, 1)) !=
             SC_OK) {
-            rc = sem_op_fail(s, err, rc, "be->gemm");
+            rc = sc_stage_op_fail(s->host, err, "semantic stage", rc, "gemm");
             goto out;
         }
     }
     rc = be->sync ? be->sync(s->bx) : SC_OK;
     if (rc != SC_OK)
-        rc = sem_op_fail(s, err, rc, "be->sync");
+        rc = sc_stage_op_fail(s->host, err, "semantic stage", rc, "sync");
 out:
     if (sq)
         be->buf_free(s->bx, sq);

@@ -4,6 +4,7 @@
 #define SC_PLUGIN_SEMANTIC_H
 
 #include "sc/stage_semantic.h"
+#include "sc/stage_util.h"
 
 #define SEM_DEPTH 12
 #define SEM_HEADS 12
@@ -67,8 +68,8 @@ int sem_audiomae_alloc(sem_stage *s, int nwin, sc_err *err);
  * [nwin, 513, 768] (backend memory). */
 int sem_audiomae_run(sem_stage *s, int nwin, const float *fbank, sc_err *err);
 
-int sem_op_fail(sem_stage *s, sc_err *err, int rc, const char *what);
-#define SEM_OP(s, err, call) \
-    do { int rc_ = (call); if (rc_ != SC_OK) return sem_op_fail((s), (err), rc_, #call); } while (0)
+/* Names every AudioMAE tensor to w; with s, keeps the pointers in s. */
+void sem_walk_audiomae(sc_walk *w, sem_stage *s);
+#define SEM_OP(s, err, call) SC_STAGE_TRY((s)->host, (err), "semantic stage", (call), #call)
 
 #endif

@@ -18,18 +18,18 @@ static const int up_kern[VOC_NUPS] = { 16, 16, 8, 4, 4 };
 static const int rb_kern[3] = { 3, 7, 11 };
 static const int rb_dil[3] = { 1, 3, 5 };
 
-static void walk_c1(voc_walk *wk, voc_conv *c, int d0, int d1, int k, int cout, int cin,
+static void walk_c1(sc_walk *wk, voc_conv *c, int d0, int d1, int k, int cout, int cin,
                     const char *name)
 {
     int64_t wd[3] = { d0, d1, k }, bd[1] = { cout };
     c->cout = cout;
     c->cin = cin;
     c->k = k;
-    c->w = voc_w(wk, 3, wd, "%s.weight", name);
-    c->b = voc_w(wk, 1, bd, "%s.bias", name);
+    c->w = sc_walk_weightf(wk, 3, wd, "%s.weight", name);
+    c->b = sc_walk_weightf(wk, 1, bd, "%s.bias", name);
 }
 
-void voc_hifi_walk(voc_walk *wk, voc_hifi *h)
+void voc_hifi_walk(sc_walk *wk, voc_hifi *h)
 {
     char name[160];
     walk_c1(wk, &h->pre, 1024, 64, 7, 1024, 64, HF_PFX "conv_pre");

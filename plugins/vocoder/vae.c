@@ -12,25 +12,25 @@
 #define GN_EPS 1e-6f
 #define GN_GROUPS 32
 
-static void walk_conv(voc_walk *wk, voc_conv *c, int cout, int cin, int k, const char *name)
+static void walk_conv(sc_walk *wk, voc_conv *c, int cout, int cin, int k, const char *name)
 {
     int64_t wd[4] = { cout, cin, k, k }, bd[1] = { cout };
     c->cout = cout;
     c->cin = cin;
     c->k = k;
-    c->w = voc_w(wk, 4, wd, "%s.weight", name);
-    c->b = voc_w(wk, 1, bd, "%s.bias", name);
+    c->w = sc_walk_weightf(wk, 4, wd, "%s.weight", name);
+    c->b = sc_walk_weightf(wk, 1, bd, "%s.bias", name);
 }
 
-static void walk_gn(voc_walk *wk, voc_gn *g, int c, const char *name)
+static void walk_gn(sc_walk *wk, voc_gn *g, int c, const char *name)
 {
     int64_t d[1] = { c };
     g->c = c;
-    g->g = voc_w(wk, 1, d, "%s.weight", name);
-    g->b = voc_w(wk, 1, d, "%s.bias", name);
+    g->g = sc_walk_weightf(wk, 1, d, "%s.weight", name);
+    g->b = sc_walk_weightf(wk, 1, d, "%s.bias", name);
 }
 
-static void walk_res(voc_walk *wk, voc_res2d *r, int cin, int cout, const char *pfx)
+static void walk_res(sc_walk *wk, voc_res2d *r, int cin, int cout, const char *pfx)
 {
     char name[160];
     r->cin = cin;
@@ -54,7 +54,7 @@ static void walk_res(voc_walk *wk, voc_res2d *r, int cin, int cout, const char *
 /* Channel widths per level: ch 128, ch_mult [1, 2, 4]. */
 static const int level_ch[3] = { 128, 256, 512 };
 
-void voc_vae_walk(voc_walk *wk, voc_vae *v)
+void voc_vae_walk(sc_walk *wk, voc_vae *v)
 {
     char name[160];
     walk_conv(wk, &v->pqc, 8, 8, 1, "first_stage_model.post_quant_conv");

@@ -1,32 +1,15 @@
 /* plugins/vocoder/voc.h - shared internals of the vocoder stage plugin.
  *
- * The weight walk (voc_w) serves both declare() and create(): the same
- * code names each tensor once, so the declared list and the tensors read
- * can never disagree.
+ * The weight walks (voc_vae_walk, voc_hifi_walk) serve both declare() and
+ * create() through sc_walk (sc/stage_util.h): the same code names each
+ * tensor once, so the declared list and the tensors read cannot disagree.
  */
 #ifndef SC_PLUGIN_VOC_H
 #define SC_PLUGIN_VOC_H
 
 #include <stdint.h>
 #include "sc/stage_vocoder.h"
-
-typedef struct voc_walk {
-    /* declare mode (env == NULL) */
-    const sc_model_info *model;
-    void *dctx;
-    sc_need_fn need;
-    /* load mode */
-    const sc_stage_env *env;
-    sc_err *err;
-    int status;            /* first failure */
-} voc_walk;
-
-/* Names tensor `key` (printf-style) of float32 shape dims[0..ndim).  In
- * load mode returns the backend pointer, else NULL. */
-const float *voc_w(voc_walk *wk, int ndim, const int64_t *dims, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-/* Host pointer of a 0-d tensor (load mode only), else NULL. */
-const float *voc_w_host(voc_walk *wk, const char *key);
+#include "sc/stage_util.h"
 
 typedef struct voc_conv {
     const float *w, *b;
@@ -83,23 +66,19 @@ typedef struct voc_state {
     size_t zin_cap, mid_cap;
 } voc_state;
 
-void voc_vae_walk(voc_walk *wk, voc_vae *v);
-void voc_hifi_walk(voc_walk *wk, voc_hifi *h);
+void voc_vae_walk(sc_walk *wk, voc_vae *v);
+void voc_hifi_walk(sc_walk *wk, voc_hifi *h);
 
 /* Make sure n buffers of `floats` each exist. */
 int voc_bufs_reserve(voc_state *s, size_t floats, sc_err *err);
+/* Frees them (bufs.c). */
+void voc_bufs_free(voc_state *s);
 
 /* Backend buffers in, backend buffer out. */
 int voc_vae_run(voc_state *s, const float *z_dev, int zh, float *mel_dev, sc_err *err);
 int voc_hifi_run(voc_state *s, const float *melT_dev, int frames, float *wave_dev, sc_err *err);
 
 /* Propagate a backend status with a message naming the op. */
-#define VOC_TRY(s, err, call, what)                                                        \
-    do {                                                                                 \
-        int rc_ = (call);                                                                \
-        if (rc_ != 0)                                                                    \
-            return (s)->host->err_set((err), rc_ < 0 ? rc_ : SC_EINTERNAL,                \
-                                      "vocoder: %s failed (%d)", (what), rc_);         \
-    } while (0)
+#define VOC_TRY(s, err, call, what) SC_STAGE_TRY((s)->host, (err), "vocoder", (call), (what))
 
 #endif

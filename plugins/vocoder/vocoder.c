@@ -6,7 +6,6 @@
 #include "config.h"
 #endif
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,89 +14,6 @@
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0"
 #endif
-
-static int64_t numel(int ndim, const int64_t *d)
-{
-    int64_t n = 1;
-    for (int i = 0; i < ndim; i++)
-        n *= d[i];
-    return n;
-}
-
-static const float *walk_key(voc_walk *wk, const char *key, int ndim, const int64_t *dims,
-                             int host_only)
-{
-    if (!wk->env) {
-        int rc = wk->need(wk->dctx, key, SC_F32, ndim, dims);
-        if (rc && !wk->status)
-            wk->status = rc < 0 ? rc : SC_EFORMAT;
-        return NULL;
-    }
-    if (wk->status)
-        return NULL;
-    const sc_stage_env *env = wk->env;
-    const float *p = env->host->weight_f32(env->weights, key, ndim, dims, wk->err);
-    if (!p) {
-        wk->status = wk->err && wk->err->code ? wk->err->code : SC_ENOTFOUND;
-        return NULL;
-    }
-    if (host_only)
-        return p;
-    const float *d = env->be->weight(env->be_ctx, p, (size_t)numel(ndim, dims));
-    if (!d) {
-        wk->status = env->host->err_set(wk->err, SC_ENOMEM, "vocoder: %s: backend weight failed",
-                                        key);
-        return NULL;
-    }
-    return d;
-}
-
-const float *voc_w(voc_walk *wk, int ndim, const int64_t *dims, const char *fmt, ...)
-{
-    char key[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(key, sizeof key, fmt, ap);
-    va_end(ap);
-    return walk_key(wk, key, ndim, dims, 0);
-}
-
-const float *voc_w_host(voc_walk *wk, const char *key)
-{
-    int64_t none[1] = { 0 };
-    return walk_key(wk, key, 0, none, 1);
-}
-
-/* ---- buffers ---- */
-
-static void bufs_free(voc_state *s)
-{
-    for (int i = 0; i < 6; i++) {
-        if (s->bufs.p[i])
-            s->be->buf_free(s->bx, s->bufs.p[i]);
-        s->bufs.p[i] = NULL;
-    }
-    s->bufs.cap = 0;
-}
-
-#define VOC_NBUFS 5
-
-int voc_bufs_reserve(voc_state *s, size_t floats, sc_err *err)
-{
-    if (floats <= s->bufs.cap)
-        return SC_OK;
-    bufs_free(s);
-    for (int i = 0; i < VOC_NBUFS; i++) {
-        s->bufs.p[i] = s->be->buf_alloc(s->bx, floats * sizeof(float));
-        if (!s->bufs.p[i]) {
-            bufs_free(s);
-            return s->host->err_set(err, SC_ENOMEM, "vocoder: cannot allocate %d x %zu MiB",
-                                    VOC_NBUFS, floats * sizeof(float) >> 20);
-        }
-    }
-    s->bufs.cap = floats;
-    return SC_OK;
-}
 
 /* A small device buffer grown on demand. */
 typedef struct io_buf {
@@ -135,15 +51,17 @@ static void io_free(voc_state *s, io_buf *b)
 
 /* ---- vtable ---- */
 
+static const int64_t scalar_shape[1] = {0};   /* 0-d: unused */
+
 static int voc_declare(const sc_model_info *model, void *dctx, sc_need_fn need)
 {
-    voc_walk wk = { .model = model, .dctx = dctx, .need = need };
+    sc_walk wk = sc_walk_declare(model, dctx, need);
     voc_vae vae;
     voc_hifi hifi;
-    voc_w_host(&wk, "scale_factor");
+    sc_walk_host(&wk, "scale_factor", 0, scalar_shape);
     voc_vae_walk(&wk, &vae);
     voc_hifi_walk(&wk, &hifi);
-    return wk.status;
+    return wk.rc;
 }
 
 static void voc_destroy(void *self)
@@ -152,7 +70,7 @@ static void voc_destroy(void *self)
     if (!v)
         return;
     voc_state *s = &v->st;
-    bufs_free(s);
+    voc_bufs_free(s);
     io_free(s, &v->z);
     io_free(s, &v->mel);
     io_free(s, &v->melT);
@@ -171,13 +89,13 @@ static int voc_create(const sc_stage_env *env, void **self, sc_err *err)
     s->host = env->host;
     s->be = env->be;
     s->bx = env->be_ctx;
-    voc_walk wk = { .model = env->model, .env = env, .err = err };
-    const float *sf = voc_w_host(&wk, "scale_factor");
+    sc_walk wk = sc_walk_load(env, err);
+    const float *sf = sc_walk_host(&wk, "scale_factor", 0, scalar_shape);
     voc_vae_walk(&wk, &s->vae);
     voc_hifi_walk(&wk, &s->hifi);
-    if (wk.status) {
+    if (wk.rc) {
         voc_destroy(v);
-        return wk.status;
+        return wk.rc;
     }
     if (!(isfinite(*sf) && *sf != 0.0f)) {
         int rc = env->host->err_set(err, SC_EFORMAT, "%s: scale_factor is %g",

@@ -1,12 +1,6 @@
-# libsc/synth.mk: synthetic weights (the parity kit's rule and manifests),
-# the torch checkpoint writer and the sc-model tool.
-libsc_libsc_la_SOURCES += \
-	libsc/synth.c libsc/synth_rule.c libsc/zipwrite.c libsc/picklewrite.c \
-	libsc/synth_internal.h
-scinclude_HEADERS += include/sc/synth.h
-
-# The kit's manifests and fixed tensors, installed for sc_synth_default_dir()
-# (SC_SYNTHDIR, set in Makefile.am; tests get $SC_SYNTH_DIR = this source copy).
+# data/local.mk - the parity kit's manifests and fixed tensors, installed
+# for sc_synth_default_dir() (SC_SYNTHDIR, set in Makefile.am; tests get
+# $SC_SYNTH_DIR = this source copy).
 synthdir = $(pkgdatadir)/synth
 dist_synth_DATA = \
 	data/synth/manifest-tr100-encoder.tsv data/synth/manifest-tr100-decoder.tsv \
@@ -29,18 +23,3 @@ dist_synthfixed_DATA = \
 	data/synth/weights-fixed/schedule.sqrt_one_minus_alphas_cumprod.npy \
 	data/synth/weights-fixed/schedule.sqrt_recip_alphas_cumprod.npy \
 	data/synth/weights-fixed/schedule.sqrt_recipm1_alphas_cumprod.npy
-
-bin_PROGRAMS += utils/sc-model
-utils_sc_model_SOURCES = utils/sc-model.c utils/fetch.c utils/fetch.h
-utils_sc_model_LDADD = utils/libsctool.la libsc/libsc.la
-
-dist_man_MANS += man/sc-model.1
-
-check_PROGRAMS += tests/check_synth
-TESTS += tests/check_synth tests/sc-model.sh
-tests_check_synth_SOURCES = tests/check_synth.c
-tests_check_synth_CFLAGS = $(CHECK_CFLAGS_ALL)
-tests_check_synth_LDADD = $(CHECK_LDADD_ALL)
-
-EXTRA_DIST += tests/sc-model.sh bench/synth.sh
-SC_BENCHES += bench/synth.sh

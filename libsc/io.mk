@@ -1,0 +1,9 @@
+# libsc/io.mk - audio and stream I/O shared by the tools and the tests:
+# audio files through libsndfile, the torchaudio resampler, the mel and
+# token streams (sc-stream(5)) and the framing they share.
+libsc_libsc_la_SOURCES += \
+	libsc/audio.c libsc/resample.c libsc/melstream.c libsc/tokstream.c \
+	libsc/frame.c libsc/frame.h
+
+scinclude_HEADERS += include/sc/audio.h include/sc/resample.h include/sc/melstream.h \
+	include/sc/tokstream.h
