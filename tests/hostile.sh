@@ -192,7 +192,7 @@ expect "negative token, text without vocabulary" 65 \
 hl=$(od -An -tu2 -j8 -N2 "$D/neg.npy" | tr -d ' ')
 printf '\371\377\377\377\377\377\377\377' | dd of="$D/neg.npy" bs=1 seek=$((10 + hl + 16 * 5)) conv=notrunc 2>/dev/null
 run "$DETOK" $M "$D/neg.npy" "$D/o.wav"
-expect "negative token in npy" 65 "^sc-detok: $D/neg.npy: pair 6 (counting from 1): semantic token -7 is negative\$" "$D/o.wav"
+expect "negative token in npy" 65 "^sc-detok: $D/neg.npy: pair 6 \\(counting from 1\\): semantic token -7 is negative\$" "$D/o.wav"
 # a model directory that is a file is a missing input
 run "$TOK" -q -m "$D/a.wav" "$D/a.mel" "$D/o.sc"
 expect "-m FILE" 66 "^sc-tokenize: $D/a.wav: model directory is not a directory\$" "$D/o.sc"
