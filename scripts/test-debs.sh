@@ -9,6 +9,7 @@ clip=${2:-}
 apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$debs"/libsc0_*.deb "$debs"/libsc-dev_*.deb \
     "$debs"/sc-tools_*.deb >/dev/null
 unset SC_PLUGIN_PATH SC_SYNTH_DIR SC_MODEL_DIR
+examples=$(cd "$(dirname "$0")/../examples" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
@@ -33,5 +34,12 @@ sc-detok --synthetic --steps 2 tokens.txt out.wav
 pkg-config --modversion libsc
 printf '#include <sc/sc.h>\nint main(void){return sc_exit_status(SC_EARG)==64?0:1;}\n' > t.c
 cc t.c $(pkg-config --cflags --libs libsc) -o t && ./t || fail "libsc-dev: cannot build against libsc"
+# the codec API from the installed headers alone: the tokens of the tools
+cc "$examples/encode.c" $(pkg-config --cflags --libs libsc) -o encode \
+    || fail "libsc-dev: cannot build examples/encode.c"
+sox -q "$clip" -t f32 clip.f32 remix 1
+./encode "$(soxi -r "$clip")" 1 clip.f32 model.synthetic=yes > api.txt || fail "examples/encode"
+grep -v '^#' tokens.txt | cmp -s - api.txt || fail "examples/encode differs from sc-mel | sc-tokenize"
 man -w sc-mel >/dev/null || fail "no man page"
+man -w sc_codec >/dev/null || fail "no sc_codec(3) man page"
 echo "installed packages: $n tokens, $(wc -c < out.wav) bytes of audio; 1 passed, 0 failed"

@@ -79,7 +79,7 @@ tests_check_tokstream_LDADD = $(CHECK_LDADD_ALL)
 # whole encode from audio, on every backend found (see the file's header).
 check_PROGRAMS += tests/check_acoustic
 TESTS += tests/check_acoustic
-tests_check_acoustic_SOURCES = tests/check_acoustic.c utils/tokenize.c utils/tokenize.h
+tests_check_acoustic_SOURCES = tests/check_acoustic.c libsc/codec/tk.c libsc/codec/tk.h
 tests_check_acoustic_CFLAGS = $(CHECK_CFLAGS_ALL)
 tests_check_acoustic_LDADD = $(CHECK_LDADD_ALL)
 
@@ -157,3 +157,7 @@ EXTRA_DIST += tests/compare.sh tests/dataset.sh
 # ---------------------------------------------------------------- tools, pages
 TESTS += tests/man-lint.sh tests/sc-info.sh
 EXTRA_DIST += tests/man-lint.sh tests/sc-info.sh
+
+# libsc.so exports only what the installed headers declare.
+TESTS += tests/symbols.sh
+EXTRA_DIST += tests/symbols.sh

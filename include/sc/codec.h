@@ -32,8 +32,9 @@
  * the same settings give the same bits as sc-detok, at any thread count.
  *
  * Ownership and threads: an sc_codec owns the model, its backends and its
- * thread pool; the first encode loads the encoder weights, the first
- * decode the decoder weights, and they stay until sc_codec_close.  A codec
+ * thread pool; the first encode (or sc_encoder_create) loads the encoder
+ * weights, the first decode (or sc_decoder_create) the decoder weights,
+ * and they stay until sc_codec_close.  A codec
  * is used by one thread at a time; separate codecs may run in parallel.
  * Buffers handed out with `**` belong to the caller: sc_codec_free().
  * Encoders and decoders borrow their codec, which must outlive them.
@@ -57,7 +58,8 @@ sc_codec *sc_codec_open(const char *config_file, const char *const *settings, sc
 void sc_codec_close(sc_codec *c);                  /* NULL-safe */
 
 /* pcm: interleaved float samples, `frames` frames of `channels` channels at
- * `sample_rate` Hz; downmixed and resampled exactly as sc-mel does.
+ * `sample_rate` Hz; channel 0 is kept (as the official code and sc-mel
+ * do: no down-mix) and resampled to 16 kHz exactly as sc-mel does.
  * *tokens: [*npairs][2] int64 (semantic, acoustic), the official count for
  * that duration; free it with sc_codec_free(). */
 int sc_codec_encode(sc_codec *c, const float *pcm, int64_t frames, int channels,
@@ -71,6 +73,14 @@ int sc_codec_decode(sc_codec *c, const int64_t *tokens, int64_t npairs, int64_t 
                     float **pcm, int64_t *out_samples, sc_err *err);
 
 void sc_codec_free(void *p);                       /* NULL-safe */
+
+/* For programs that already hold a finished configuration and a log sink
+ * (the sc tools): the same as sc_codec_open with that configuration
+ * (copied); log may be NULL (silent).  sc_codec_open is silent too. */
+struct sc_config;
+struct sc_log;
+sc_codec *sc_codec_open_config(const struct sc_config *cfg, const struct sc_log *log,
+                               sc_err *err);
 
 /* The model the codec runs: token rate (100, 50, 25), semantic vocabulary,
  * acoustic vocabulary, and the official pair count for n 16 kHz samples. */
@@ -94,7 +104,7 @@ int sc_codec_encode_file(sc_codec *c, const char *path, int64_t **tokens, int64_
 /* ---- streaming encoder: many inputs, windows batched across them ----
  *
  * Inputs are queued and get ids 0, 1, 2, ... in order.  Windows of all
- * queued inputs go through the stages together, `[encoder] batch` at a
+ * queued inputs go through the stages together, `[acoustic] batch` at a
  * time, which gives exactly the tokens of one-at-a-time encoding.  A file
  * input is opened only when the encoder reaches it, so a queue of
  * thousands of paths holds few open files; memory is bounded by the batch
@@ -102,11 +112,15 @@ int sc_codec_encode_file(sc_codec *c, const char *path, int64_t **tokens, int64_
  * to memory).
  *
  * sc_encoder_next() runs the stages until an event is ready and returns 1
- * with it: a run of token pairs of one input, in order, the last one with
- * done = 1; or a failed input (done = 1, status < 0, message set), after
- * which the other inputs carry on.  It returns 0 when every input is done,
- * or when the remaining inputs are pushed window by window and wait for
- * more windows; a negative status is a failure of the encoder itself.
+ * with it.  An input's events come in order: first one with npairs = 0
+ * that announces total and samples_16k as soon as pass 1 knows them
+ * (before any of its windows runs: a caller may open its output then, or
+ * cancel the input); then runs of token pairs, the last one with
+ * done = 1; or, at any point, a failed input (done = 1, status < 0,
+ * message set), after which the other inputs carry on.  It returns 0
+ * when every input is done, or when the remaining inputs are pushed
+ * window by window and wait for more windows; a negative status is a
+ * failure of the encoder itself.
  */
 typedef struct sc_encoder sc_encoder;
 
@@ -129,20 +143,39 @@ int64_t sc_encoder_add_file(sc_encoder *e, const char *path, sc_err *err);
 int64_t sc_encoder_add_pcm(sc_encoder *e, const float *pcm, int64_t frames, int channels,
                            int sample_rate, sc_err *err);
 /* An input given as normalised fbank windows [1024][128] (sc-mel's
- * stream): keep_pairs pairs are kept (-1: all of its windows').  Push its
- * windows (copied), then end it. */
+ * stream): keep_pairs pairs are kept (-1: all of its windows'; its
+ * announcing event has total = keep_pairs, samples_16k = -1).  Push its
+ * windows (copied), then end it; a push may complete a batch, so call
+ * sc_encoder_next until it returns 0 after each push and after the end. */
 int64_t sc_encoder_add_windows(sc_encoder *e, int64_t keep_pairs, sc_err *err);
 int sc_encoder_push_window(sc_encoder *e, int64_t id, const float *window, sc_err *err);
 int sc_encoder_end_input(sc_encoder *e, int64_t id, sc_err *err);
 int sc_encoder_next(sc_encoder *e, sc_encoder_event *ev, sc_err *err);
+/* Drop an input (its windows still queued are discarded; no more events). */
+int sc_encoder_cancel(sc_encoder *e, int64_t id, sc_err *err);
+
+typedef struct sc_encoder_stats {
+    int64_t windows, batches;     /* windows through the stages, stage calls */
+    double semantic_s, acoustic_s;/* seconds in each stage */
+} sc_encoder_stats;
+void sc_encoder_get_stats(const sc_encoder *e, sc_encoder_stats *st);
 
 /* ---- streaming decoder: tokens in, audio out as each window completes ----
  *
  * Pairs are pushed as they arrive; every window whose tokens are complete
  * is decoded during the push (seconds per window), and the samples that
  * can no longer change become readable at once.  Memory is one window's
- * worth whatever the length.  nsamples as in sc_codec_decode (0: the
- * official length of all the pairs pushed, known at finish).
+ * worth plus the samples not yet read, whatever the length.  nsamples as
+ * in sc_codec_decode (0: the official length of all the pairs pushed,
+ * known at finish).  Pairs are checked as they are pushed (the message
+ * names the row); a failed decoder refuses further calls.
+ *
+ * Progress: the callback runs at each diffusion step of each window and
+ * once before its vocoder.  fraction counts every window as steps plus
+ * vocoder, in the seconds measured so far (before the first window is
+ * timed, the vocoder counts as 3.7 steps, the official code's ratio), so
+ * an ETA from it covers the VAE and HiFi-GAN too; -1 while the window
+ * count is unknown (no nsamples, no set_total).
  */
 typedef struct sc_decoder sc_decoder;
 
@@ -156,11 +189,14 @@ typedef void (*sc_progress_fn)(void *user, const sc_progress *p);
 
 sc_decoder *sc_decoder_create(sc_codec *c, int64_t nsamples, sc_err *err);
 void sc_decoder_destroy(sc_decoder *d);            /* NULL-safe */
-/* Expected pair count when known in advance (progress, early checks). */
+/* The pair count when known in advance: progress knows the window count,
+ * the output length is fixed at once (the official length of npairs when
+ * create had none), and finish refuses any other count. */
 int sc_decoder_set_total(sc_decoder *d, int64_t npairs, sc_err *err);
 void sc_decoder_set_progress(sc_decoder *d, sc_progress_fn fn, void *user);
-/* Injected noise, float32 [windows][steps + 1][8][256][16] as sc-detok
- * --noise reads it (borrowed until destroy). */
+/* Injected noise as sc-detok --noise reads it (borrowed until destroy):
+ * float32 [windows][steps + 1][8][256][16] for DDIM (x_T, then one draw per
+ * step), [windows][1][8][256][16] (x_T only) for the DPM-Solver samplers. */
 int sc_decoder_set_noise(sc_decoder *d, const float *noise, int64_t windows, sc_err *err);
 int sc_decoder_push(sc_decoder *d, const int64_t *pairs, int64_t npairs, sc_err *err);
 /* No more pairs: decode the last window, settle and trim the tail. */
