@@ -7,8 +7,8 @@ set -eu
 debs=$1
 clip=${2:-}
 apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$debs"/libsc0_*.deb "$debs"/libsc-dev_*.deb \
-    "$debs"/sc-tools_*.deb >/dev/null
-unset SC_PLUGIN_PATH SC_SYNTH_DIR SC_MODEL_DIR
+    "$debs"/sc-tools_*.deb "$debs"/python3-semanticodec-c_*.deb >/dev/null
+unset SC_PLUGIN_PATH SC_SYNTH_DIR SC_MODEL_DIR SC_LIBRARY PYTHONPATH
 cd "$(mktemp -d)"
 fail() { echo "FAIL: $*"; exit 1; }
 sc-info | tee info.txt
@@ -25,4 +25,30 @@ pkg-config --modversion libsc
 printf '#include <sc/sc.h>\nint main(void){return sc_exit_status(SC_EARG)==64?0:1;}\n' > t.c
 cc t.c $(pkg-config --cflags --libs libsc) -o t && ./t || fail "libsc-dev: cannot build against libsc"
 man -w sc-mel >/dev/null || fail "no man page"
+# python3-semanticodec-c: the module and its libsc from the installed
+# paths; tokens and audio equal the tools' (same seed, same steps).
+sc-mel "$clip" | sc-tokenize --synthetic -f npy > tokens.npy || fail "sc-tokenize -f npy"
+sc-detok --synthetic --steps 2 --seed 3 -f npy tokens.npy detok.npy || fail "sc-detok -f npy"
+python3 - "$PWD" "$clip" <<'PY' || fail "python3-semanticodec-c"
+import os, sys
+import numpy as np
+import semanticodec_c
+from semanticodec_c import SemantiCodec
+work, clip = sys.argv[1], sys.argv[2]
+clip = os.path.join(work, clip) if not os.path.isabs(clip) else clip
+assert semanticodec_c.__file__.startswith("/usr/lib/python3/dist-packages/"), semanticodec_c.__file__
+lib = semanticodec_c.library_path()
+assert lib.startswith("/usr/lib/") and os.path.exists(lib), lib
+with SemantiCodec(100, 16384, 2, model_synthetic=True, seed=3) as codec:
+    tokens = codec.encode(clip)
+    assert np.array_equal(tokens, np.load(os.path.join(work, "tokens.npy"))), "tokens differ from sc-tokenize"
+    wave = codec.decode(tokens)
+    assert wave.tobytes() == np.load(os.path.join(work, "detok.npy")).tobytes(), "audio differs from sc-detok"
+    try:
+        codec.encode(os.path.join(work, "missing.wav"))
+        raise AssertionError("no error for a missing file")
+    except FileNotFoundError as e:
+        assert isinstance(e, semanticodec_c.Error) and e.code < 0
+print("python3-semanticodec-c: %s from %s, %d tokens, %d samples" % (semanticodec_c.__file__, lib, tokens.shape[1], wave.shape[-1]))
+PY
 echo "installed packages: $n tokens, $(wc -c < out.wav) bytes of audio; 1 passed, 0 failed"
