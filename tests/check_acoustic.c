@@ -34,7 +34,7 @@
 #include "sc/stage_frontend.h"
 #include "sc/tokstream.h"
 #include "sctest.h"
-#include "../utils/tokenize.h"
+#include "../libsc/codec/tk.h"
 
 #define LSTM_TOL 5e-4
 #define AC_MARGIN 1e-3

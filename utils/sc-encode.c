@@ -12,7 +12,7 @@
 #include "sc/audio.h"
 #include "sc/stage_frontend.h"
 #include "sc/tokstream.h"
-#include "tokenize.h"
+#include "../libsc/codec/tk.h"
 #include "tool.h"
 
 typedef struct opts {

@@ -11,7 +11,7 @@
 #include "sc/stage_acoustic.h"
 #include "sc/stage_frontend.h"
 #include "sc/tokstream.h"
-#include "tokenize.h"
+#include "../libsc/codec/tk.h"
 #include "tool.h"
 
 typedef struct opts {

@@ -72,6 +72,14 @@ int sc_codec_decode(sc_codec *c, const int64_t *tokens, int64_t npairs, int64_t 
 
 void sc_codec_free(void *p);                       /* NULL-safe */
 
+/* For programs that already hold a finished configuration and a log sink
+ * (the sc tools): the same as sc_codec_open with that configuration
+ * (copied); log may be NULL (silent).  sc_codec_open is silent too. */
+struct sc_config;
+struct sc_log;
+sc_codec *sc_codec_open_config(const struct sc_config *cfg, const struct sc_log *log,
+                               sc_err *err);
+
 /* The model the codec runs: token rate (100, 50, 25), semantic vocabulary,
  * acoustic vocabulary, and the official pair count for n 16 kHz samples. */
 typedef struct sc_codec_info {
@@ -102,11 +110,15 @@ int sc_codec_encode_file(sc_codec *c, const char *path, int64_t **tokens, int64_
  * to memory).
  *
  * sc_encoder_next() runs the stages until an event is ready and returns 1
- * with it: a run of token pairs of one input, in order, the last one with
- * done = 1; or a failed input (done = 1, status < 0, message set), after
- * which the other inputs carry on.  It returns 0 when every input is done,
- * or when the remaining inputs are pushed window by window and wait for
- * more windows; a negative status is a failure of the encoder itself.
+ * with it.  An input's events come in order: first one with npairs = 0
+ * that announces total and samples_16k as soon as pass 1 knows them
+ * (before any of its windows runs: a caller may open its output then, or
+ * cancel the input); then runs of token pairs, the last one with
+ * done = 1; or, at any point, a failed input (done = 1, status < 0,
+ * message set), after which the other inputs carry on.  It returns 0
+ * when every input is done, or when the remaining inputs are pushed
+ * window by window and wait for more windows; a negative status is a
+ * failure of the encoder itself.
  */
 typedef struct sc_encoder sc_encoder;
 
@@ -135,6 +147,14 @@ int64_t sc_encoder_add_windows(sc_encoder *e, int64_t keep_pairs, sc_err *err);
 int sc_encoder_push_window(sc_encoder *e, int64_t id, const float *window, sc_err *err);
 int sc_encoder_end_input(sc_encoder *e, int64_t id, sc_err *err);
 int sc_encoder_next(sc_encoder *e, sc_encoder_event *ev, sc_err *err);
+/* Drop an input (its windows still queued are discarded; no more events). */
+int sc_encoder_cancel(sc_encoder *e, int64_t id, sc_err *err);
+
+typedef struct sc_encoder_stats {
+    int64_t windows, batches;     /* windows through the stages, stage calls */
+    double semantic_s, acoustic_s;/* seconds in each stage */
+} sc_encoder_stats;
+void sc_encoder_get_stats(const sc_encoder *e, sc_encoder_stats *st);
 
 /* ---- streaming decoder: tokens in, audio out as each window completes ----
  *

@@ -16,20 +16,18 @@ tests_check_tokstream_SOURCES = tests/check_tokstream.c
 tests_check_tokstream_CFLAGS = $(CHECK_CFLAGS_ALL)
 tests_check_tokstream_LDADD = $(CHECK_LDADD_ALL)
 
-# The tokenizer tools; utils/tokenize.[ch] is the engine both share
-# (bounded queue of windows, batched through the semantic and acoustic
-# stages).
+# The tokenizer tools, on the codec API (sc/codec.h).
 bin_PROGRAMS += utils/sc-tokenize utils/sc-encode
-utils_sc_tokenize_SOURCES = utils/sc-tokenize.c utils/tokenize.c utils/tokenize.h
+utils_sc_tokenize_SOURCES = utils/sc-tokenize.c libsc/codec/tk.c libsc/codec/tk.h
 utils_sc_tokenize_LDADD = utils/libsctool.la libsc/libsc.la $(LIBM)
-utils_sc_encode_SOURCES = utils/sc-encode.c utils/tokenize.c utils/tokenize.h
+utils_sc_encode_SOURCES = utils/sc-encode.c libsc/codec/tk.c libsc/codec/tk.h
 utils_sc_encode_LDADD = utils/libsctool.la libsc/libsc.la $(LIBM)
 
 # Parity of the stage (LSTM + linear, acoustic tokens) and of the whole
 # encode from audio, on every backend found (see the file's header).
 check_PROGRAMS += tests/check_acoustic
 TESTS += tests/check_acoustic
-tests_check_acoustic_SOURCES = tests/check_acoustic.c utils/tokenize.c utils/tokenize.h
+tests_check_acoustic_SOURCES = tests/check_acoustic.c libsc/codec/tk.c libsc/codec/tk.h
 tests_check_acoustic_CFLAGS = $(CHECK_CFLAGS_ALL)
 tests_check_acoustic_LDADD = $(CHECK_LDADD_ALL)
 

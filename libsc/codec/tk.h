@@ -1,5 +1,6 @@
-/* utils/tokenize.h - the tokenizer engine shared by sc-tokenize and
- * sc-encode (and the end-to-end Check test).
+/* libsc/codec/tk.h - the window-batching tokenizer engine behind
+ * sc_encoder (sc/codec.h).  Internal to libsc: not installed, not exported
+ * (SC_HIDDEN); the end-to-end Check test compiles it in.
  *
  * Normalised fbank windows [1024, 128] of one or more inputs ("jobs") are
  * queued; whenever `batch` windows are queued they run together through
@@ -15,11 +16,15 @@
  *
  * Not thread-safe; one engine per session.
  */
-#ifndef SC_UTILS_TOKENIZE_H
-#define SC_UTILS_TOKENIZE_H
+#ifndef SC_CODEC_TK_H
+#define SC_CODEC_TK_H
 
 #include <stdint.h>
 #include "sc/session.h"
+
+#ifndef SC_HIDDEN
+#define SC_HIDDEN __attribute__((visibility("hidden")))
+#endif
 
 typedef struct sc_tk sc_tk;
 typedef struct sc_tk_job sc_tk_job;
@@ -39,26 +44,29 @@ typedef struct sc_tk_stats {
 
 /* batch: windows in flight (>= 1).  Instantiates the semantic and acoustic
  * stages of the session (loading and validating their weights). */
-sc_tk *sc_tk_new(sc_session *s, int batch, sc_err *err);
-void sc_tk_free(sc_tk *tk);
-const sc_tk_stats *sc_tk_get_stats(const sc_tk *tk);
-int sc_tk_window_tokens(const sc_tk *tk);   /* n = 512 / K */
+SC_HIDDEN sc_tk *sc_tk_new(sc_session *s, int batch, sc_err *err);
+SC_HIDDEN void sc_tk_free(sc_tk *tk);
+SC_HIDDEN const sc_tk_stats *sc_tk_get_stats(const sc_tk *tk);
+SC_HIDDEN int sc_tk_window_tokens(const sc_tk *tk);   /* n = 512 / K */
 
 /* Start a job: tkeep = pairs to keep (-1: all).  The engine owns the job
  * until its finish callback has run. */
-sc_tk_job *sc_tk_begin(sc_tk *tk, int64_t tkeep, sc_tk_emit_fn emit, sc_tk_finish_fn finish,
+SC_HIDDEN sc_tk_job *sc_tk_begin(sc_tk *tk, int64_t tkeep, sc_tk_emit_fn emit, sc_tk_finish_fn finish,
                        void *user, sc_err *err);
 /* Queue the job's next window (copied).  May run a batch, and so call
  * emit/finish of any job.  A failure of the stages fails every job in the
  * batch (their finish runs) and is returned. */
-int sc_tk_push(sc_tk *tk, sc_tk_job *job, const float *window, sc_err *err);
+SC_HIDDEN int sc_tk_push(sc_tk *tk, sc_tk_job *job, const float *window, sc_err *err);
 /* No more windows for the job: it finishes once they are processed.  The
  * job pointer must not be used after sc_tk_end or sc_tk_cancel. */
-int sc_tk_end(sc_tk *tk, sc_tk_job *job, sc_err *err);
+SC_HIDDEN int sc_tk_end(sc_tk *tk, sc_tk_job *job, sc_err *err);
 /* Give up on a job (its finish runs with `status`); queued windows are
  * dropped.  */
-void sc_tk_cancel(sc_tk *tk, sc_tk_job *job, int status, const sc_err *err);
+SC_HIDDEN void sc_tk_cancel(sc_tk *tk, sc_tk_job *job, int status, const sc_err *err);
+/* Drop every queued window; their jobs finish with an error and, when
+ * already ended, are freed.  For tearing down. */
+SC_HIDDEN void sc_tk_discard(sc_tk *tk);
 /* Run whatever is queued. */
-int sc_tk_flush(sc_tk *tk, sc_err *err);
+SC_HIDDEN int sc_tk_flush(sc_tk *tk, sc_err *err);
 
 #endif

@@ -6,7 +6,7 @@
 #include <time.h>
 #include "sc/stage_acoustic.h"
 #include "sc/stage_semantic.h"
-#include "tokenize.h"
+#include "tk.h"
 
 #define WIN_FLOATS ((size_t)SC_SEM_FRAMES * SC_SEM_MELS)
 
@@ -267,4 +267,12 @@ void sc_tk_cancel(sc_tk *tk, sc_tk_job *job, int status, const sc_err *err)
 int sc_tk_flush(sc_tk *tk, sc_err *err)
 {
     return run_batch(tk, err);
+}
+
+void sc_tk_discard(sc_tk *tk)
+{
+    sc_err e = {0};
+    sc_err_set(&e, SC_EARG, "discarded");
+    while (tk->nq)
+        sc_tk_cancel(tk, tk->slot[0], SC_EARG, &e);
 }
