@@ -71,6 +71,13 @@ def short_tokens(golden):
 
 
 @pytest.fixture(scope="session")
+def short_encoded(codec, golden):
+    """encode() of the short clip's WAV (each encode costs a window's
+    worth of BiLSTM, seconds: tests share this one)."""
+    return codec.encode(golden("short_wave.wav"))
+
+
+@pytest.fixture(scope="session")
 def short_decoded(codec, short_tokens):
     """decode() of the official short-clip tokens, given as a nested list."""
     return codec.decode(short_tokens.tolist())

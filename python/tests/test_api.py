@@ -94,15 +94,17 @@ def test_missing_and_bad_files(codec, tmp_path):
     assert str(text) in str(e.value) and "\n" not in str(e.value)
 
 
-def test_encode_many_reports_each_file(codec, golden, tmp_path):
+def test_encode_many_reports_each_file(codec, golden, short_encoded, tmp_path):
     missing = str(tmp_path / "missing.wav")
     short = golden("short_wave.wav")
     got = dict(codec.encode_many([missing, short], errors="yield"))
     assert isinstance(got[missing], FileNotFoundError), got[missing]
-    assert missing in str(got[missing])
-    assert np.array_equal(got[short], codec.encode(short))
+    assert isinstance(got[missing], semanticodec_c.Error) and missing in str(got[missing])
+    assert np.array_equal(got[short], short_encoded)
     with pytest.raises(FileNotFoundError):
-        list(codec.encode_many([short, missing]))
+        list(codec.encode_many([missing]))
+    with pytest.raises(ValueError):
+        list(codec.encode_many([short], errors="ignore"))
     assert list(codec.encode_many([])) == []
 
 

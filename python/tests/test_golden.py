@@ -1,6 +1,7 @@
 """Tokens through the Python API equal the official encode() (the parity
 kit's goldens, synthetic weights), from a path, from an array, and from
-encode_many; shapes, dtypes and lengths are the official ones."""
+encode_many; shapes, dtypes and lengths are the official ones.  Every
+encode costs seconds (a window through the BiLSTM), so they are few."""
 
 import numpy as np
 
@@ -25,46 +26,42 @@ def assert_official(tokens, golden, clip):
     assert (tokens != want).sum() <= 4
 
 
-def test_encode_path_is_official(codec, golden):
-    tokens = codec.encode(golden("short_wave.wav"))
-    assert tokens.shape == (1, official_pairs(52800, 100), 2) == (1, 168, 2)
-    assert tokens.flags.c_contiguous and tokens.flags.writeable
-    assert_official(tokens, golden, "short")
+def test_encode_path_is_official(short_encoded, golden):
+    assert short_encoded.shape == (1, official_pairs(52800, 100), 2) == (1, 168, 2)
+    assert short_encoded.flags.c_contiguous and short_encoded.flags.writeable
+    assert_official(short_encoded, golden, "short")
 
 
-def test_encode_many_is_official(codec, golden):
+def test_encode_many_is_official(codec, golden, short_encoded):
     """Two files batched through the encoder together: each equals encode()."""
     paths = [golden("long_wave.wav"), golden("short_wave.wav")]
     got = dict(codec.encode_many(iter(paths)))
     assert sorted(got) == sorted(paths)
     assert_official(got[paths[0]], golden, "long")
-    assert_official(got[paths[1]], golden, "short")
     assert got[paths[0]].shape == (1, official_pairs(224000, 100), 2) == (1, 704, 2)
+    assert np.array_equal(got[paths[1]], short_encoded)
 
 
-def test_array_equals_path_16k_mono(codec, golden):
+def test_array_equals_path_16k_mono(codec, golden, short_encoded):
     samples = np.load(golden("short_wave.npy"))          # what the WAV holds
-    from_path = codec.encode(golden("short_wave.wav"))
-    assert np.array_equal(codec.encode(samples, sample_rate=16000), from_path)
-    # [frames, 1], float64 and a non-contiguous view give the same tokens
-    assert np.array_equal(codec.encode(samples[:, None], sample_rate=16000), from_path)
-    assert np.array_equal(codec.encode(samples.astype(np.float64), sample_rate=16000),
-                          from_path)
-    wide = np.stack([samples, -samples], axis=1)
-    assert np.array_equal(codec.encode(wide[:, 0], sample_rate=16000), from_path)
+    assert samples.dtype == np.float32 and samples.ndim == 1
+    assert np.array_equal(codec.encode(samples, sample_rate=16000), short_encoded)
+    # [frames, 1], float64, a strided view: the same samples, the same tokens
+    wide = np.stack([samples, -samples], axis=1).astype(np.float64)[:, :1]
+    assert not wide.flags.c_contiguous
+    assert np.array_equal(codec.encode(wide, sample_rate=np.int32(16000)), short_encoded)
 
 
 def test_array_equals_path_44k1_stereo(codec, golden):
-    """Channel 0 kept and resampled exactly as a file is."""
+    """Channel 0 kept and resampled exactly as a file is; channel 1 is
+    ignored, as the official load_audio() ignores it (here it is replaced
+    by a constant, so equal tokens prove both)."""
     path = golden("resample_input_44k1_stereo.wav")
     samples, rate = read_wav(path)
     assert samples.shape == (132300, 2) and rate == 44100
-    tokens = codec.encode(samples, sample_rate=rate)
-    assert tokens.shape == (1, official_pairs(48000, 100), 2)
-    assert np.array_equal(tokens, codec.encode(path))
-    # channel 1 is ignored, as the official load_audio() ignores it
+    from_path = codec.encode(path)
+    assert from_path.shape == (1, official_pairs(48000, 100), 2)
+    assert len(np.unique(from_path[0, :, 0])) > 10      # not a degenerate clip
     other = samples.copy()
     other[:, 1] = 0.5
-    assert np.array_equal(codec.encode(other, sample_rate=rate), tokens)
-    # and channel 0 is not: a different signal gives different tokens
-    assert not np.array_equal(codec.encode(samples[:, ::-1], sample_rate=rate), tokens)
+    assert np.array_equal(codec.encode(other, sample_rate=rate), from_path)
