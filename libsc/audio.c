@@ -28,89 +28,74 @@ struct sc_audio {
     int fd;                   /* opened by us (closed at the end), or -1 */
     int rfd;                  /* the file read in place, -1 for memory */
     off_t start;              /* its offset at open */
-    unsigned char *mem;       /* whole input of a pipe */
-    sf_count_t memlen, pos;
     float *ibuf;              /* CHUNK interleaved frames */
     int64_t got;              /* frames delivered since open/rewind */
     int eof;
 };
 
-static sf_count_t vio_len(void *u)
+/* Copy all of fd (a pipe) to an unlinked temporary file in $TMPDIR and
+ * return that: libsndfile needs to seek to parse some headers (the
+ * 0xFFFFFFFF sizes of a streamed WAV) and the encoder reads its input
+ * twice, so a pipe is made a file, on disk rather than in memory.  The
+ * bytes are the same, so a pipe is parsed exactly as the same file. */
+static int spool(const char *name, int fd, int *out, sc_err *err)
 {
-    return ((sc_audio *)u)->memlen;
-}
-
-static sf_count_t vio_seek(sf_count_t off, int whence, void *u)
-{
-    sc_audio *a = u;
-    sf_count_t p = whence == SEEK_SET ? off : whence == SEEK_CUR ? a->pos + off : a->memlen + off;
-    /* like lseek(2) on a file: past the end is allowed (reads there give
-     * 0 bytes), so a pipe is parsed exactly as the same bytes in a file */
-    if (p < 0)
-        return -1;
-    a->pos = p;
-    return p;
-}
-
-static sf_count_t vio_read(void *ptr, sf_count_t count, void *u)
-{
-    sc_audio *a = u;
-    sf_count_t n = a->memlen - a->pos;
-    if (count < n)
-        n = count;
-    if (n <= 0)
-        return 0;
-    memcpy(ptr, a->mem + a->pos, (size_t)n);
-    a->pos += n;
-    return n;
-}
-
-static sf_count_t vio_write(const void *ptr, sf_count_t count, void *u)
-{
-    return 0;
-}
-
-static sf_count_t vio_tell(void *u)
-{
-    return ((sc_audio *)u)->pos;
-}
-
-/* Read all of fd (a pipe) into a->mem. */
-static int slurp(sc_audio *a, int fd, sc_err *err)
-{
-    size_t cap = 1 << 16, len = 0;
-    unsigned char *buf = malloc(cap);
-    if (!buf)
-        return sc_err_set(err, SC_ENOMEM, "%s: out of memory", a->name);
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    int t = -1;
+#ifdef O_TMPFILE
+    t = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+#endif
+    if (t < 0) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/sc-spool.XXXXXX", dir);
+        t = mkostemp(path, O_CLOEXEC);
+        if (t >= 0)
+            unlink(path);
+    }
+    if (t < 0)
+        return sc_err_set(err, SC_EIO, "%s: cannot create a temporary file in %s: %s", name, dir,
+                          strerror(errno));
+    enum { BUF = 1 << 16 };
+    unsigned char *buf = malloc(BUF);
+    if (!buf) {
+        close(t);
+        return sc_err_set(err, SC_ENOMEM, "%s: out of memory", name);
+    }
     for (;;) {
-        if (len == cap) {
-            if (cap > SIZE_MAX / 2) {
-                free(buf);
-                return sc_err_set(err, SC_ENOMEM, "%s: input too large", a->name);
-            }
-            unsigned char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                return sc_err_set(err, SC_ENOMEM, "%s: out of memory buffering %zu bytes",
-                                  a->name, len);
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        ssize_t r = read(fd, buf + len, cap - len);
+        ssize_t r = read(fd, buf, BUF);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
             int e = errno;
             free(buf);
-            return sc_err_set(err, SC_EIO, "%s: read error: %s", a->name, strerror(e));
+            close(t);
+            return sc_err_set(err, SC_EIO, "%s: read error: %s", name, strerror(e));
         }
         if (r == 0)
             break;
-        len += (size_t)r;
+        for (ssize_t off = 0; off < r;) {
+            ssize_t w = write(t, buf + off, (size_t)(r - off));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0) {
+                int e = errno;
+                free(buf);
+                close(t);
+                return sc_err_set(err, SC_EIO, "%s: cannot spool the input to %s: %s", name, dir,
+                                  strerror(e));
+            }
+            off += w;
+        }
     }
-    a->mem = buf;
-    a->memlen = (sf_count_t)len;
+    free(buf);
+    if (lseek(t, 0, SEEK_SET) != 0) {
+        int e = errno;
+        close(t);
+        return sc_err_set(err, SC_EIO, "%s: %s", name, strerror(e));
+    }
+    *out = t;
     return SC_OK;
 }
 
@@ -161,7 +146,6 @@ void sc_audio_close(sc_audio *a)
         sf_close(a->sf);
     if (a->fd >= 0 && a->fd != STDIN_FILENO)
         close(a->fd);
-    free(a->mem);
     free(a->ibuf);
     free(a->name);
     free(a);
@@ -201,33 +185,34 @@ sc_audio *sc_audio_open(const char *path, sc_err *err)
     unsigned char head[HEAD_SCAN];
     size_t headlen = 0;
     int64_t size;
-    if (S_ISREG(st.st_mode)) {
-        off_t here = lseek(fd, 0, SEEK_CUR);
-        size = (int64_t)st.st_size - (here > 0 ? (int64_t)here : 0);
-        if (size <= 0) {
-            sc_err_set(err, SC_EFORMAT, "%s: empty file", name);
+    if (!S_ISREG(st.st_mode)) {
+        int t = -1;
+        if (spool(name, fd, &t, err) < 0)
+            goto fail;
+        if (a->fd >= 0)
+            close(a->fd);
+        a->fd = fd = t;
+        if (fstat(fd, &st) != 0) {
+            sc_err_set(err, SC_EIO, "%s: %s", name, strerror(errno));
             goto fail;
         }
-        ssize_t r = pread(fd, head, sizeof head, here > 0 ? here : 0);
-        headlen = r > 0 ? (size_t)r : 0;
-        a->rfd = fd;
-        a->start = here > 0 ? here : 0;
-        a->sf = sf_open_fd(fd, SFM_READ, &a->sfi, SF_FALSE);
-        a->info.seekable = 1;
-    } else {
-        a->rfd = -1;
-        if (slurp(a, fd, err) < 0)
-            goto fail;
-        if (a->memlen == 0) {
+        if (st.st_size == 0) {
             sc_err_set(err, SC_EFORMAT, "%s: empty input", name);
             goto fail;
         }
-        size = a->memlen;
-        headlen = a->memlen < HEAD_SCAN ? (size_t)a->memlen : HEAD_SCAN;
-        memcpy(head, a->mem, headlen);
-        SF_VIRTUAL_IO vio = {vio_len, vio_seek, vio_read, vio_write, vio_tell};
-        a->sf = sf_open_virtual(&vio, SFM_READ, &a->sfi, a);
     }
+    off_t here = lseek(fd, 0, SEEK_CUR);
+    size = (int64_t)st.st_size - (here > 0 ? (int64_t)here : 0);
+    if (size <= 0) {
+        sc_err_set(err, SC_EFORMAT, "%s: empty file", name);
+        goto fail;
+    }
+    ssize_t r = pread(fd, head, sizeof head, here > 0 ? here : 0);
+    headlen = r > 0 ? (size_t)r : 0;
+    a->rfd = fd;
+    a->start = here > 0 ? here : 0;
+    a->sf = sf_open_fd(fd, SFM_READ, &a->sfi, SF_FALSE);
+    a->info.seekable = 1;
     if (!a->sf) {
         sc_err_set(err, SC_EFORMAT, "%s: not a readable audio file (%s)", name,
                    sf_strerror(NULL));
@@ -319,14 +304,8 @@ int sc_audio_rewind(sc_audio *a, sc_err *err)
         /* a format libsndfile cannot seek in: open it again from the start */
         SF_INFO si = {0};
         sf_close(a->sf);
-        if (a->mem) {
-            a->pos = 0;
-            SF_VIRTUAL_IO vio = {vio_len, vio_seek, vio_read, vio_write, vio_tell};
-            a->sf = sf_open_virtual(&vio, SFM_READ, &si, a);
-        } else {
-            a->sf = lseek(a->rfd, a->start, SEEK_SET) == a->start
-                        ? sf_open_fd(a->rfd, SFM_READ, &si, SF_FALSE) : NULL;
-        }
+        a->sf = lseek(a->rfd, a->start, SEEK_SET) == a->start
+                    ? sf_open_fd(a->rfd, SFM_READ, &si, SF_FALSE) : NULL;
         if (!a->sf || si.channels != a->sfi.channels) {
             if (a->sf)
                 sf_close(a->sf);

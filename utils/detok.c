@@ -1,5 +1,6 @@
-/* utils/detok.c - the streaming token -> audio pipeline of sc-detok and
- * sc-decode (see detok.h).
+/* utils/detok.c - token files to audio files for sc-detok and sc-decode
+ * (see detok.h): the options, the token reader and the audio sink around
+ * the codec's streaming decoder (sc/codec.h).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "sc/audio.h"
+#include "sc/codec.h"
 #include "sc/npy.h"
 #include "sc/stage_frontend.h"
 #include "sc/ola.h"
@@ -254,21 +256,14 @@ static void sink_abort(sink *k)
 struct detok {
     sc_tool *t;
     detok_opts o;
-    sc_session *s;
-    int rate, vocab, K, W, stride;
-    sc_stage *dec, *voc;
-    const sc_decoder_vt *dvt;
-    const sc_vocoder_vt *vvt;
-    int nsteps;
+    sc_codec *c;
+    int rate, vocab, K, W;
     sc_tensor noise;
     int have_noise;
     int64_t noise_windows;
     /* progress */
-    double t0, step_time, voc_time;
-    int64_t steps_done, vocs_done;
-    double step_t0;
-    int64_t win, nwin;   /* nwin = -1 unknown */
-    int64_t nwin_shown;  /* nwin, or an estimate from the recorded duration */
+    double t0;
+    int64_t nwin_shown;  /* windows, or an estimate from the recorded duration; -1 */
 };
 
 static double now(void)
@@ -288,33 +283,22 @@ static void fmt_eta(double s, char *buf, size_t n)
         snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)s % 60);
 }
 
-static void progress(void *user, int s, int n)
+/* The decoder's fraction includes the vocoder's share of every window. */
+static void progress(void *user, const sc_progress *p)
 {
     detok *d = user;
-    double t = now();
-    if (s > 0) {
-        d->steps_done++;
-        d->step_time += t - d->step_t0;
-    }
-    d->step_t0 = t;
-    double eta = -1;
-    if (d->steps_done) {
-        double per = d->step_time / d->steps_done;
-        double voc = d->vocs_done ? d->voc_time / d->vocs_done : 0;
-        eta = (n - s) * per + voc;
-        /* unknown window count: the current window's ETA */
-        if (d->nwin_shown >= 0)
-            eta += (d->nwin_shown - d->win - 1 > 0 ? d->nwin_shown - d->win - 1 : 0) *
-                   (n * per + voc);
-    }
-    char e[32], tot[32];
-    fmt_eta(eta, e, sizeof e);
+    char tot[32], e[32];
     if (d->nwin_shown >= 0)
         snprintf(tot, sizeof tot, "%" PRId64, d->nwin_shown);
     else
         snprintf(tot, sizeof tot, "?");
-    sc_tool_progress(d->t, "window %" PRId64 "/%s  step %d/%d  ETA %s", d->win + 1, tot, s + 1, n,
-                     e);
+    double el = now() - d->t0;
+    fmt_eta(p->fraction > 0 ? el * (1 - p->fraction) / p->fraction : -1, e, sizeof e);
+    if (p->phase[0] == 'v')
+        sc_tool_progress(d->t, "window %" PRId64 "/%s  vocoder  ETA %s", p->window + 1, tot, e);
+    else
+        sc_tool_progress(d->t, "window %" PRId64 "/%s  step %d/%d  ETA %s", p->window + 1, tot,
+                         p->step + 1, p->steps, e);
 }
 
 detok *detok_new(sc_tool *t, const detok_opts *o, sc_err *err)
@@ -326,8 +310,8 @@ detok *detok_new(sc_tool *t, const detok_opts *o, sc_err *err)
     }
     d->t = t;
     d->o = *o;
-    d->nsteps = sc_decoder_nsteps(t->cfg.steps, NULL);
-    if (d->nsteps < 0) {
+    int nsteps = sc_decoder_nsteps(t->cfg.steps, NULL);
+    if (nsteps < 0) {
         sc_err_set(err, SC_EARG, "--steps %d: the DDIM schedule cannot take that step count",
                    t->cfg.steps);
         free(d);
@@ -341,7 +325,7 @@ detok *detok_new(sc_tool *t, const detok_opts *o, sc_err *err)
         d->have_noise = 1;
         const sc_tensor *n = &d->noise;
         if (n->dtype != SC_F32 || n->ndim != 5 || n->shape[0] < 1 ||
-            n->shape[1] != d->nsteps + 1 || n->shape[2] != SC_DEC_ZC ||
+            n->shape[1] != nsteps + 1 || n->shape[2] != SC_DEC_ZC ||
             n->shape[3] != SC_DEC_ZH || n->shape[4] != SC_DEC_ZW ||
             !sc_tensor_is_contiguous(n)) {
             char sh[96];
@@ -349,7 +333,7 @@ detok *detok_new(sc_tool *t, const detok_opts *o, sc_err *err)
                        "%s: noise is %s %s, expected float32 Wx%dx8x256x16 (W windows, "
                        "x_T + %d sampling steps for --steps %d)",
                        o->noise_path, sc_dtype_name(n->dtype),
-                       sc_shape_str(n->shape, n->ndim, sh, sizeof sh), d->nsteps + 1, d->nsteps,
+                       sc_shape_str(n->shape, n->ndim, sh, sizeof sh), nsteps + 1, nsteps,
                        t->cfg.steps);
             detok_free(d);
             return NULL;
@@ -365,12 +349,11 @@ void detok_free(detok *d)
         return;
     if (d->have_noise)
         sc_tensor_release(&d->noise);
-    if (d->s)
-        sc_session_close(d->s);
+    sc_codec_close(d->c);
     free(d);
 }
 
-/* Open the session (first input) or check the input matches it. */
+/* Open the codec (first input) or check the input matches it. */
 static int model_for(detok *d, const char *name, const sc_tok_header *h, sc_err *err)
 {
     sc_tool *t = d->t;
@@ -382,7 +365,7 @@ static int model_for(detok *d, const char *name, const sc_tok_header *h, sc_err 
     if (!sc_model_valid(rate, vocab))
         return sc_err_set(err, SC_EARG, "%s: no published model for rate %d, vocabulary %d",
                           name, rate, vocab);
-    if (d->s) {
+    if (d->c) {
         if (rate != d->rate || vocab != d->vocab)
             return sc_err_set(err, SC_EARG,
                               "%s: tokens of rate %d, vocabulary %d, but the model loaded is "
@@ -394,18 +377,12 @@ static int model_for(detok *d, const char *name, const sc_tok_header *h, sc_err 
         sc_log_msg(&t->log, SC_LOG_WARN, "%s: tokens were made with synthetic weights", name);
     t->cfg.token_rate = rate;
     t->cfg.sem_vocab = vocab;
-    if (!(d->s = sc_tool_session(t, err)))
+    if (!(d->c = sc_codec_open_config(&t->cfg, &t->log, err)))
         return err->code;
     d->rate = rate;
     d->vocab = vocab;
     d->K = 100 / rate;
     d->W = sc_ola_window_tokens(d->K);
-    d->stride = d->W - sc_ola_window_overlap(d->K);
-    if (!(d->dec = sc_session_stage(d->s, SC_KIND_DECODER, err)) ||
-        !(d->voc = sc_session_stage(d->s, SC_KIND_VOCODER, err)))
-        return err->code;
-    d->dvt = d->dec->vt;
-    d->vvt = d->voc->vt;
     return SC_OK;
 }
 
@@ -434,92 +411,35 @@ static int check_pair(const detok *d, const char *name, int64_t i, const int64_t
     return SC_OK;
 }
 
-/* Token source: the reader (streamed) or an array (npy, read whole). */
-typedef struct src {
-    sc_tokr *r;
-    int64_t (*all)[2];
-    int64_t nall, pos;
-    const char *name;
-    int eof;
-} src;
-
-static int64_t src_read(src *s, int64_t (*p)[2], int64_t max, sc_err *err)
+/* Messages of the decoder name the input (a token) or the noise file. */
+static int decoder_failed(const detok *d, const char *name, sc_err *err)
 {
-    if (s->all) {
-        int64_t k = s->nall - s->pos < max ? s->nall - s->pos : max;
-        memcpy(p, s->all + s->pos, (size_t)k * sizeof *p);
-        s->pos += k;
-        return k;
-    }
-    return sc_tokr_read(s->r, p, max, err);
+    if (!strncmp(err->msg, "noise for", 9))
+        sc_err_prefix(err, "%s", d->o.noise_path);
+    else if (!strncmp(err->msg, "token ", 6))
+        sc_err_prefix(err, "%s", name);
+    return err->code;
 }
 
-typedef struct run {
-    detok *d;
-    src in;
-    sink out;
-    sc_ola ola;
-    int ola_open;
-    int64_t (*tok)[2];
-    float *latent, *wave;
-} run;
-
-static void run_free(run *r)
+/* Hand the decoder's settled samples to the sink. */
+static int drain(sc_decoder *dec, sink *out, float *buf, sc_err *err)
 {
-    if (r->ola_open)
-        sc_ola_free(&r->ola);
-    if (r->in.r)
-        sc_tokr_close(r->in.r);
-    free(r->in.all);
-    free(r->tok);
-    free(r->latent);
-    free(r->wave);
-}
-
-static int decode_window(run *r, int64_t w, int ntok, sc_err *err)
-{
-    detok *d = r->d;
-    sc_decoder_opts o;
-    sc_decoder_opts_init(&o);
-    o.steps = d->t->cfg.steps;
-    o.cfg = d->t->cfg.cfg;
-    o.eta = d->t->cfg.eta;
-    o.seed = d->t->cfg.seed;
-    o.window = (int)w;
-    o.progress = progress;
-    o.user = d;
-    if (d->have_noise) {
-        if (w >= d->noise_windows)
-            return sc_err_set(err, SC_EFORMAT,
-                              "%s: noise for %" PRId64 " windows, but the tokens need more",
-                              d->o.noise_path, d->noise_windows);
-        o.noise = (const float *)d->noise.data + (size_t)w * (d->nsteps + 1) * SC_DEC_LATENT;
-    }
-    d->win = w;
-    d->step_t0 = now();
-    int rc = d->dvt->sample(d->dec->self, (const int64_t *)r->tok, ntok, &o, r->latent, err);
-    if (rc)
-        return rc;
-    double t = now();
-    d->steps_done++;
-    d->step_time += t - d->step_t0;
-    char tot[32];
-    if (d->nwin_shown >= 0)
-        snprintf(tot, sizeof tot, "%" PRId64, d->nwin_shown);
-    else
-        snprintf(tot, sizeof tot, "?");
-    sc_tool_progress(d->t, "window %" PRId64 "/%s  vocoder", w + 1, tot);
-    if ((rc = d->vvt->latent_to_wave(d->voc->self, r->latent, r->wave, err)))
-        return rc;
-    d->voc_time += now() - t;
-    d->vocs_done++;
-    return sc_ola_push(&r->ola, r->wave, err);
+    int64_t n;
+    while ((n = sc_decoder_read(dec, buf, SC_OLA_WIN)) > 0)
+        if (sink_write(out, buf, (size_t)n, err))
+            return err->code;
+    return SC_OK;
 }
 
 int detok_file(detok *d, const char *in, const char *out, sc_err *err)
 {
     sc_tool *t = d->t;
-    run r = {.d = d};
+    sc_tokr *r = NULL;
+    sc_decoder *dec = NULL;
+    sink sk;
+    memset(&sk, 0, sizeof sk);
+    int64_t (*tok)[2] = NULL;
+    float *buf = NULL;
     int rc;
     const char *name = in && strcmp(in, "-") ? in : "<stdin>";
     sc_tok_header ex = {0};
@@ -530,45 +450,22 @@ int detok_file(detok *d, const char *in, const char *out, sc_err *err)
         ex.rate = t->cfg.token_rate;
     if (d->o.explicit_vocab)
         ex.sem_vocab = t->cfg.sem_vocab;
-    r.in.name = name;
-    if (!(r.in.r = sc_tokr_open(in, SC_TOKFMT_AUTO, &ex, err)))
+    if (!(r = sc_tokr_open(in, SC_TOKFMT_AUTO, &ex, err)))
         return err->code;
-    const sc_tok_header h = *sc_tokr_header(r.in.r);
+    const sc_tok_header h = *sc_tokr_header(r);
     /* A file output is created first, so an unwritable path fails before
      * the model loads; stdout only once the model is there (nothing may
      * reach a pipe before the last check that can fail early). */
     int to_file = out && strcmp(out, "-");
     int fmt = detok_format_for(&d->o, out);
-    if (to_file && (rc = sink_open(&r.out, out, fmt, d->o.sample, err)))
+    if (to_file && (rc = sink_open(&sk, out, fmt, d->o.sample, err)))
         goto fail;
     if ((rc = model_for(d, name, &h, err)))
         goto fail;
-
-    /* npy input is whole in memory anyway: check every token first. */
-    int64_t total = -1;
-    if (sc_tokr_format(r.in.r) == SC_TOKFMT_NPY) {
-        total = h.count;
-        r.in.all = malloc((size_t)(total > 0 ? total : 1) * sizeof *r.in.all);
-        if (!r.in.all) {
-            rc = sc_err_set(err, SC_ENOMEM, "%s: out of memory", name);
-            goto fail;
-        }
-        int64_t k = 0, got;
-        while (k < total && (got = sc_tokr_read(r.in.r, r.in.all + k, total - k, err)) > 0)
-            k += got;
-        if (k < total) {
-            rc = err->code ? err->code : sc_err_set(err, SC_EFORMAT, "%s: short read", name);
-            goto fail;
-        }
-        for (int64_t i = 0; i < total; i++)
-            if ((rc = check_pair(d, name, i, r.in.all[i], err)))
-                goto fail;
-        r.in.nall = total;
-        sc_tokr_close(r.in.r);
-        r.in.r = NULL;
-    } else if (h.count >= 0) {
-        total = h.count;
-    }
+    /* npy input has no streaming form: its count is known, its pairs are
+     * checked as the decoder takes them, before any window is decoded
+     * (they all go in at once). */
+    int64_t total = h.count >= 0 ? h.count : -1;
     if (total == 0) {
         rc = sc_err_set(err, SC_EFORMAT, "%s: no tokens", name);
         goto fail;
@@ -582,110 +479,103 @@ int detok_file(detok *d, const char *in, const char *out, sc_err *err)
         rc = truncated(name, total, &h, expect, err);
         goto fail;
     }
-    d->nwin = total > 0 ? sc_ola_window_count(total, d->K) : -1;
+    int64_t nwin = total > 0 ? sc_ola_window_count(total, d->K) : -1;
     /* For the progress line only: the encoder's token count for the
      * recorded duration (§1.1), ceil(8 (d + 0.16 - fmod(d, 0.16)) / 0.16 / K). */
-    d->nwin_shown = d->nwin;
-    if (d->nwin < 0 && h.samples > 0) {
+    d->nwin_shown = nwin;
+    if (nwin < 0 && h.samples > 0) {
         double sec = h.samples / 16000.0;
         double tt = ceil(8.0 * (sec + 0.16 - fmod(sec, 0.16)) / 0.16 / d->K);
         d->nwin_shown = sc_ola_window_count((int64_t)tt, d->K);
     }
-    if (d->have_noise && d->nwin >= 0 && d->nwin != d->noise_windows) {
+    if (d->have_noise && nwin >= 0 && nwin != d->noise_windows) {
         rc = sc_err_set(err, SC_EFORMAT, "%s: noise for %" PRId64 " windows, the tokens make %" PRId64,
-                        d->o.noise_path, d->noise_windows, d->nwin);
+                        d->o.noise_path, d->noise_windows, nwin);
         goto fail;
     }
+    /* npy input is whole in memory anyway: every token is checked first. */
+    int whole = sc_tokr_format(r) == SC_TOKFMT_NPY;
+    int64_t chunk = whole ? total : d->W + 1;
+    tok = malloc((size_t)(chunk > 0 ? chunk : 1) * sizeof *tok);
+    buf = malloc(SC_OLA_WIN * sizeof(float));
+    if (!tok || !buf) {
+        rc = sc_err_set(err, SC_ENOMEM, "%s: out of memory", name);
+        goto fail;
+    }
+    if (!(dec = sc_decoder_create(d->c, h.samples > 0 ? h.samples : 0, err)))
+        goto fail_rc;
+    if (total > 0 && (rc = sc_decoder_set_total(dec, total, err)))
+        goto fail;
+    if (d->have_noise && (rc = sc_decoder_set_noise(dec, d->noise.data, d->noise_windows, err)))
+        goto fail;
+    sc_decoder_set_progress(dec, progress, d);
+    if (!to_file && (rc = sink_open(&sk, out, fmt, d->o.sample, err)))
+        goto fail;
+    int64_t length = h.samples > 0 ? h.samples : total > 0 ? sc_ola_trim(total, d->K) : -1;
+    if (length >= 0 && (rc = sink_length(&sk, length, err)))
+        goto fail;
 
-    r.tok = malloc((size_t)(d->W + 1) * sizeof *r.tok);
-    r.latent = malloc(SC_DEC_LATENT * sizeof(float));
-    r.wave = malloc(SC_OLA_WIN * sizeof(float));
-    if (!r.tok || !r.latent || !r.wave) {
-        rc = sc_err_set(err, SC_ENOMEM, "out of memory");
-        goto fail;
-    }
-    if (!to_file && (rc = sink_open(&r.out, out, fmt, d->o.sample, err)))
-        goto fail;
-    if ((rc = sc_ola_init(&r.ola, sink_write, &r.out, err)))
-        goto fail;
-    r.ola_open = 1;
-    int64_t length = h.samples >= 0 ? h.samples : total > 0 ? sc_ola_trim(total, d->K) : -1;
-    if (length >= 0) {
-        if ((rc = sc_ola_set_length(&r.ola, length, err)) || (rc = sink_length(&r.out, length, err)))
-            goto fail;
-    }
-
-    /* tok holds pairs [start, start + nbuf); reading one past the window
-     * tells whether another window follows (start + W < T). */
     d->t0 = now();
-    int64_t start = 0, nbuf = 0, w = 0;
-    for (;;) {
-        while (nbuf < d->W + 1 && !r.in.eof) {
-            int64_t got = src_read(&r.in, r.tok + nbuf, d->W + 1 - nbuf, err);
-            if (got < 0) {
-                rc = (int)got;
+    int64_t T = 0, got;
+    while ((got = sc_tokr_read(r, tok, chunk, err)) > 0) {
+        for (int64_t i = 0; whole && i < got; i++)
+            if ((rc = check_pair(d, name, i, tok[i], err)))
                 goto fail;
-            }
-            if (got == 0)
-                r.in.eof = 1;
-            if (!r.in.all)
-                for (int64_t i = 0; i < got; i++)
-                    if ((rc = check_pair(d, name, start + nbuf + i, r.tok[nbuf + i], err)))
-                        goto fail;
-            nbuf += got;
-        }
-        if (r.in.eof && start + nbuf < expect) {
-            rc = truncated(name, start + nbuf, &h, expect, err);
+        if ((rc = sc_decoder_push(dec, (const int64_t *)tok, got, err))) {
+            rc = decoder_failed(d, name, err);
             goto fail;
         }
-        if (nbuf == 0) {
-            if (w == 0) {
-                rc = sc_err_set(err, SC_EFORMAT, "%s: no tokens", name);
-                goto fail;
-            }
-            break;
-        }
-        if (length < 0 && (rc = sc_ola_set_min_length(&r.ola, sc_ola_trim(start + nbuf, d->K), err)))
+        T += got;
+        if ((rc = drain(dec, &sk, buf, err)))
             goto fail;
-        int ntok = nbuf < d->W ? (int)nbuf : d->W;
-        if ((rc = decode_window(&r, w, ntok, err)))
-            goto fail;
-        w++;
-        if (nbuf <= d->W)
-            break;   /* start + W >= T: that was the last window */
-        memmove(r.tok, r.tok + d->stride, (size_t)(nbuf - d->stride) * sizeof *r.tok);
-        nbuf -= d->stride;
-        start += d->stride;
+    }
+    if (got < 0) {
+        rc = (int)got;
+        goto fail;
+    }
+    if (T < expect) {
+        rc = truncated(name, T, &h, expect, err);
+        goto fail;
+    }
+    if (T == 0) {
+        rc = sc_err_set(err, SC_EFORMAT, "%s: no tokens", name);
+        goto fail;
+    }
+    if ((rc = sc_decoder_finish(dec, err))) {
+        rc = decoder_failed(d, name, err);
+        goto fail;
     }
     sc_tool_progress_end(t);
-    int64_t T = start + nbuf;
-    if (d->have_noise && w != d->noise_windows) {
-        rc = sc_err_set(err, SC_EFORMAT, "%s: noise for %" PRId64 " windows, the tokens make %" PRId64,
-                        d->o.noise_path, d->noise_windows, w);
-        goto fail;
-    }
     if (length < 0) {
         length = sc_ola_trim(T, d->K);
-        if ((rc = sc_ola_set_length(&r.ola, length, err)) ||
-            (rc = sink_length(&r.out, length, err)))
+        if ((rc = sink_length(&sk, length, err)))
             goto fail;
     }
-    if ((rc = sc_ola_finish(&r.ola, err)))
+    if ((rc = drain(dec, &sk, buf, err)))
         goto fail;
-    if ((rc = sink_close(&r.out, err)))
+    if ((rc = sink_close(&sk, err)))
         goto fail_closed;
     double el = now() - d->t0;
     sc_log_msg(&t->log, SC_LOG_INFO,
                "%s: %" PRId64 " tokens, %" PRId64 " windows, %" PRId64
                " samples (%.2f s) in %.1f s (%.3f x real time)",
-               name, T, w, length, length / 16000.0, el, el > 0 ? length / 16000.0 / el : 0);
-    run_free(&r);
+               name, T, sc_ola_window_count(T, d->K), length, length / 16000.0, el,
+               el > 0 ? length / 16000.0 / el : 0);
+    sc_decoder_destroy(dec);
+    sc_tokr_close(r);
+    free(tok);
+    free(buf);
     return SC_OK;
+fail_rc:
+    rc = err->code ? err->code : SC_EINTERNAL;
 fail:
     sc_tool_progress_end(t);
-    sink_abort(&r.out);
+    sink_abort(&sk);
 fail_closed:
-    run_free(&r);
+    sc_decoder_destroy(dec);
+    sc_tokr_close(r);
+    free(tok);
+    free(buf);
     if (err->msg[0] == 0)
         sc_err_set(err, rc, "%s: %s", name, sc_strerror(rc));
     return rc;

@@ -1,7 +1,8 @@
 /* sc-encode: audio files to SemantiCodec tokens in one process
- * (sc-encode(1)).  The model is loaded once; windows of all inputs share
- * the tokenizer queue, so windows of different files run through the
- * BiLSTM together.  The output of each file equals sc-mel | sc-tokenize. */
+ * (sc-encode(1)), on the codec's streaming encoder (sc/codec.h): the
+ * model is loaded once, windows of all inputs are batched through the
+ * BiLSTM together, every input (file or pipe) is read with bounded
+ * memory, and the output of each file equals sc-mel | sc-tokenize. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,10 +10,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "sc/audio.h"
-#include "sc/stage_frontend.h"
+#include "sc/codec.h"
 #include "sc/tokstream.h"
-#include "../libsc/codec/tk.h"
 #include "tool.h"
 
 typedef struct opts {
@@ -27,8 +26,6 @@ typedef struct job_ctx {
     char *out;             /* output path, "-" for stdout */
     sc_tokw *w;
     int done, status;
-    const sc_tool *t;
-    double seconds;        /* audio length */
 } job_ctx;
 
 static int on_opt(sc_tool *t, int opt, const char *arg, void *user, sc_err *err)
@@ -46,35 +43,6 @@ static int on_opt(sc_tool *t, int opt, const char *arg, void *user, sc_err *err)
     case '@': o->list = 1; return SC_OK;
     default: return sc_err_set(err, SC_EARG, "unknown option (try --help)");
     }
-}
-
-static int emit(void *user, const int64_t *sem, const int64_t *ac, int64_t n, sc_err *err)
-{
-    job_ctx *j = user;
-    return sc_tokw_write2(j->w, sem, ac, n, err);
-}
-
-static void finish(void *user, int status, const sc_err *err)
-{
-    job_ctx *j = user;
-    sc_err e = {0};
-    j->done = 1;
-    if (status == SC_OK && sc_tokw_close(j->w, &e) == SC_OK) {
-        j->w = NULL;
-        return;
-    }
-    if (status == SC_OK)
-        status = e.code;
-    else {
-        sc_tokw_abort(j->w);
-        if (err)
-            e = *err;
-    }
-    j->w = NULL;
-    j->status = status;
-    sc_tool_progress_end(j->t);
-    fprintf(stderr, "%s: %s: %s\n", j->t->prog, j->in,
-            e.msg[0] ? e.msg : sc_strerror(status));
 }
 
 static const char *ext_for(int fmt)
@@ -192,87 +160,6 @@ static int read_list(char ***files, int *nfiles, sc_err *err)
     return SC_OK;
 }
 
-/* Samples of one input: a seekable 16 kHz file is read twice (the sum for
- * the global mean, then one window span at a time), so memory does not
- * grow with its length; anything else is decoded whole. */
-typedef struct source {
-    sc_audio *a;           /* streaming; NULL: whole signal in wave */
-    float *wave;           /* whole signal, or the current span */
-    int64_t n, buffered, next_w;
-} source;
-
-static void src_close(source *s)
-{
-    sc_audio_close(s->a);
-    free(s->wave);
-    memset(s, 0, sizeof *s);
-}
-
-static int src_open(source *s, const char *path, sc_pool *pool, double *sum, sc_err *err)
-{
-    memset(s, 0, sizeof *s);
-    sc_audio *a = sc_audio_open(path, err);
-    if (!a)
-        return err->code;
-    const sc_audio_info *ai = sc_audio_get_info(a);
-    if (!ai->seekable || ai->sample_rate != SC_FRONTEND_RATE) {
-        int rc = sc_audio_load_from(a, SC_FRONTEND_RATE, pool, &s->wave, &s->n, err);   /* closes a */
-        if (rc < 0)
-            return rc;
-        *sum = sc_frontend_sum(0.0, s->wave, s->n);
-        return SC_OK;
-    }
-    s->a = a;
-    enum { CHUNK = 65536 };
-    if (!(s->wave = malloc(sizeof(float) * (CHUNK > SC_FRONTEND_SPAN ? CHUNK : SC_FRONTEND_SPAN))))
-        return sc_err_set(err, SC_ENOMEM, "out of memory");
-    double acc = 0.0;
-    int64_t r;
-    while ((r = sc_audio_read(a, s->wave, CHUNK, err)) > 0) {
-        acc = sc_frontend_sum(acc, s->wave, r);
-        s->n += r;
-    }
-    if (r < 0)
-        return (int)r;
-    if (s->n == 0)
-        return sc_err_set(err, SC_EFORMAT, "%s: no audio samples", path);
-    *sum = acc;
-    return sc_audio_rewind(a, err);
-}
-
-/* Window w's input span (windows in order when streaming). */
-static int src_span(source *s, int64_t w, const float **x, int64_t *len, sc_err *err)
-{
-    int64_t off;
-    sc_frontend_span(s->n, w, &off, len);
-    if (!s->a) {
-        *x = *len ? s->wave + off : NULL;
-        return SC_OK;
-    }
-    if (w != s->next_w)
-        return sc_err_set(err, SC_EINTERNAL, "windows out of order");
-    if (w > 0) {
-        /* the 240 samples past a window's start + 163840 begin the next */
-        int64_t have = s->buffered - SC_FRONTEND_WINDOW;
-        have = have < 0 ? 0 : have > SC_FRONTEND_SPAN - SC_FRONTEND_WINDOW
-                                  ? SC_FRONTEND_SPAN - SC_FRONTEND_WINDOW : have;
-        memmove(s->wave, s->wave + SC_FRONTEND_WINDOW, sizeof(float) * (size_t)have);
-        s->buffered = have;
-    }
-    while (s->buffered < *len) {
-        int64_t r = sc_audio_read(s->a, s->wave + s->buffered, *len - s->buffered, err);
-        if (r < 0)
-            return (int)r;
-        if (r == 0)
-            return sc_err_set(err, SC_EIO, "%s: input shrank between passes",
-                              sc_audio_name(s->a));
-        s->buffered += r;
-    }
-    s->next_w++;
-    *x = *len ? s->wave : NULL;
-    return SC_OK;
-}
-
 static double now(void)
 {
     struct timespec ts;
@@ -313,9 +200,8 @@ int main(int argc, char **argv)
     char **files = NULL;
     int nfiles = 0, given = 0, failed = 0;
     job_ctx *jobs = NULL;
-    sc_session *s = NULL;
-    sc_tk *tk = NULL;
-    float *win = NULL;
+    sc_codec *c = NULL;
+    sc_encoder *e = NULL;
     if (late_options(&t, &o, &files, &nfiles, &err) != SC_OK)
         goto usage;
     given = nfiles;
@@ -353,7 +239,6 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < nfiles; i++) {
         jobs[i].in = files[i];
-        jobs[i].t = &t;
         if (!(jobs[i].out = out_path(&o, files[i]))) {
             sc_err_set(&err, SC_ENOMEM, "out of memory");
             goto fail;
@@ -366,88 +251,65 @@ int main(int argc, char **argv)
             }
     }
 
-    if (!(s = sc_tool_session(&t, &err)) || !(tk = sc_tk_new(s, t.cfg.batch, &err)))
+    if (!(c = sc_codec_open_config(&t.cfg, &t.log, &err)) || !(e = sc_encoder_create(c, &err)))
         goto fail;
-    sc_stage *fe = sc_session_stage(s, SC_KIND_FRONTEND, &err);
-    if (!fe)
-        goto fail;
-    const sc_frontend_vt *fvt = fe->vt;
-    const sc_model_info *m = sc_session_model(s);
-    int rate = m->token_rate;
-    if (!(win = malloc(sizeof(float) * SC_FRONTEND_FRAMES * SC_FRONTEND_BINS))) {
-        sc_err_set(&err, SC_ENOMEM, "out of memory");
-        goto fail;
-    }
+    sc_codec_info mi;
+    sc_codec_get_info(c, &mi);
+    for (int i = 0; i < nfiles; i++)
+        if (sc_encoder_add_file(e, files[i], &err) < 0)
+            goto fail;
     double t0 = now(), audio_s = 0;
-    for (int i = 0; i < nfiles; i++) {
-        job_ctx *j = &jobs[i];
-        sc_err e = {0};
-        source src;
-        double sum = 0.0;
-        if (src_open(&src, j->in, sc_session_pool(s), &sum, &e) != SC_OK) {
-            src_close(&src);
-            sc_tool_progress_end(&t);
-            fprintf(stderr, "%s: %s\n", t.prog, e.msg);
-            j->done = 1;
-            j->status = e.code;
-            continue;
+    sc_encoder_event ev;
+    int r;
+    while ((r = sc_encoder_next(e, &ev, &err)) == 1) {
+        job_ctx *j = &jobs[ev.id];
+        sc_err x = {0};
+        int rc = ev.status;
+        if (rc) {
+            /* a message from before the input was open names it already */
+            sc_err_set(&x, rc, "%s%s%s", j->w ? j->in : "", j->w ? ": " : "", ev.message);
+        } else if (!j->w && !ev.done) {
+            sc_tok_header th = {mi.token_rate, mi.semantic_vocab, mi.acoustic_vocab,
+                                t.cfg.synthetic ? SC_TOKF_SYNTHETIC : 0, ev.samples_16k, ev.total};
+            audio_s += (double)ev.samples_16k / mi.sample_rate;
+            if (!(j->w = sc_tokw_open(j->out, o.fmt, &th, &x)))
+                rc = x.code ? x.code : SC_EINTERNAL;
+        } else if ((ev.npairs && sc_tokw_write(j->w, (const int64_t(*)[2])ev.pairs, ev.npairs, &x)) ||
+                   (ev.done && sc_tokw_close(j->w, &x))) {
+            rc = x.code;
+            j->w = ev.done ? NULL : j->w;   /* close frees it, also on error */
+        } else if (ev.done) {
+            j->w = NULL;
         }
-        int64_t n = src.n;
-        int64_t nwin = fvt->begin(fe->self, n, sum, &e);
-        int64_t tkeep = sc_frontend_tkeep(n, rate);
-        sc_tok_header th = {rate, m->sem_vocab, m->ac_vocab,
-                            m->synthetic ? SC_TOKF_SYNTHETIC : 0, n, tkeep};
-        sc_tk_job *job = NULL;
-        if (nwin < 0 || !(j->w = sc_tokw_open(j->out, o.fmt, &th, &e)) ||
-            !(job = sc_tk_begin(tk, tkeep, emit, finish, j, &e))) {
+        if (rc && !ev.status)
+            sc_err_prefix(&x, "%s", j->in);
+        if (rc) {
             sc_tokw_abort(j->w);
             j->w = NULL;
-            src_close(&src);
+            if (!ev.done)
+                sc_encoder_cancel(e, ev.id, NULL);
             sc_tool_progress_end(&t);
-            fprintf(stderr, "%s: %s: %s\n", t.prog, j->in, e.msg);
-            j->done = 1;
-            j->status = e.code ? e.code : SC_EINTERNAL;
-            if (e.code == SC_ENOMEM)
-                break;
-            continue;
+            fprintf(stderr, "%s: %s\n", t.prog, x.msg);
+            j->status = rc;
         }
-        j->seconds = (double)n / SC_FRONTEND_RATE;
-        for (int64_t w = 0; w < nwin; w++) {
-            const float *x = NULL;
-            int64_t len;
-            int rc = src_span(&src, w, &x, &len, &e);
-            if (rc == SC_OK)
-                rc = fvt->window(fe->self, w, x, len, win, &e);
-            if (rc == SC_OK)
-                rc = sc_tk_push(tk, job, win, &e);
-            if (rc != SC_OK) {
-                if (!j->done)
-                    sc_tk_cancel(tk, job, rc, &e);
-                else
-                    sc_tk_end(tk, job, &e);
-                job = NULL;
-                break;
-            }
-            sc_tool_progress(&t, "file %d/%d, window %lld/%lld, %.1fx real time", i + 1, nfiles,
-                             (long long)w + 1, (long long)nwin,
-                             audio_s / (now() - t0 + 1e-9));
-        }
-        if (job)
-            sc_tk_end(tk, job, &e);
-        src_close(&src);
-        audio_s += j->seconds;
+        j->done |= ev.done || rc;
+        if (rc == SC_ENOMEM)
+            break;
+        sc_tool_progress(&t, "file %lld/%d, %.1fx real time", (long long)ev.id + 1, nfiles,
+                         audio_s / (now() - t0 + 1e-9));
     }
-    if (sc_tk_flush(tk, &err) != SC_OK)
-        failed = 1;   /* every job in the batch reported itself */
+    if (r < 0)
+        failed = 1;
     sc_err_clear(&err);
     sc_tool_progress_end(&t);
-    const sc_tk_stats *st = sc_tk_get_stats(tk);
+    sc_encoder_stats st;
+    sc_encoder_get_stats(e, &st);
     double el = now() - t0;
     sc_log_msg(&t.log, SC_LOG_INFO,
                "%d files, %.1f s of audio in %.2f s (%.1fx real time); %lld windows in %lld "
                "batches: semantic %.2f s, acoustic %.2f s", nfiles, audio_s, el,
-               audio_s / (el + 1e-9), (long long)st->windows, (long long)st->batches,
-               st->semantic_s, st->acoustic_s);
+               audio_s / (el + 1e-9), (long long)st.windows, (long long)st.batches,
+               st.semantic_s, st.acoustic_s);
     int status = 0;
     for (int i = 0; i < nfiles; i++)
         if (!jobs[i].done || jobs[i].status) {
@@ -455,9 +317,10 @@ int main(int argc, char **argv)
             if (!status)
                 status = sc_exit_status(jobs[i].done ? jobs[i].status : SC_EINTERNAL);
         }
-    free(win);
-    sc_tk_free(tk);
-    sc_session_close(s);
+    for (int i = 0; i < nfiles; i++)
+        sc_tokw_abort(jobs[i].w);
+    sc_encoder_destroy(e);
+    sc_codec_close(c);
     for (int i = 0; i < nfiles; i++)
         free(jobs[i].out);
     free(jobs);
@@ -468,9 +331,8 @@ int main(int argc, char **argv)
 usage:
 fail:
     sc_tool_progress_end(&t);
-    free(win);
-    sc_tk_free(tk);
-    sc_session_close(s);
+    sc_encoder_destroy(e);
+    sc_codec_close(c);
     if (jobs)
         for (int i = 0; i < nfiles; i++)
             free(jobs[i].out);

@@ -1,28 +1,23 @@
 /* sc-tokenize: sc mel stream in, SemantiCodec tokens out (sc-tokenize(1)).
  *
- * Windows are tokenized as they arrive, `[acoustic] batch` of them at a
- * time, so memory does not grow with the input length and a pipe from
- * sc-mel keeps both processes busy. */
+ * Windows are tokenized as they arrive through the codec's streaming
+ * encoder (sc/codec.h), `[acoustic] batch` of them at a time, so memory
+ * does not grow with the input length and a pipe from sc-mel keeps both
+ * processes busy. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "sc/codec.h"
 #include "sc/melstream.h"
 #include "sc/stage_acoustic.h"
 #include "sc/stage_frontend.h"
 #include "sc/tokstream.h"
-#include "../libsc/codec/tk.h"
 #include "tool.h"
 
 typedef struct opts {
     int fmt;
 } opts;
-
-typedef struct out_ctx {
-    sc_tokw *w;
-    int status;
-    sc_err err;
-} out_ctx;
 
 static int on_opt(sc_tool *t, int opt, const char *arg, void *user, sc_err *err)
 {
@@ -37,18 +32,18 @@ static int on_opt(sc_tool *t, int opt, const char *arg, void *user, sc_err *err)
     return sc_err_set(err, SC_EARG, "unknown option (try --help)");
 }
 
-static int emit(void *user, const int64_t *sem, const int64_t *ac, int64_t n, sc_err *err)
+/* Write the pairs the encoder has ready; a failed input is the error. */
+static int drain(sc_encoder *e, sc_tokw *w, sc_err *err)
 {
-    out_ctx *o = user;
-    return sc_tokw_write2(o->w, sem, ac, n, err);
-}
-
-static void finish(void *user, int status, const sc_err *err)
-{
-    out_ctx *o = user;
-    o->status = status;
-    if (status && err)
-        o->err = *err;
+    sc_encoder_event ev;
+    int r;
+    while ((r = sc_encoder_next(e, &ev, err)) == 1) {
+        if (ev.status)
+            return sc_err_set(err, ev.status, "%s", ev.message);
+        if (ev.npairs && sc_tokw_write(w, (const int64_t(*)[2])ev.pairs, ev.npairs, err))
+            return err->code;
+    }
+    return r;
 }
 
 static const struct option longopts[] = {
@@ -87,11 +82,11 @@ int main(int argc, char **argv)
         return sc_tool_fail(&t, &err);
     }
 
-    sc_session *s = NULL;
-    sc_tk *tk = NULL;
-    sc_tk_job *job = NULL;
+    sc_codec *c = NULL;
+    sc_encoder *e = NULL;
+    sc_tokw *w = NULL;
     float *win = NULL;
-    out_ctx oc = {0};
+    int64_t id = -1;
     int rc;
     /* The input header first: a bad stream fails before the model loads. */
     sc_melr *mr = sc_melr_open(in, &err);
@@ -116,55 +111,48 @@ int main(int argc, char **argv)
      * loads, so an unwritable OUT fails at once; stdout gets nothing until
      * the model is ready. */
     int to_file = strcmp(out, "-") != 0;
-    if (to_file && !(oc.w = sc_tokw_open(out, o.fmt, &th, &err)))
+    if (to_file && !(w = sc_tokw_open(out, o.fmt, &th, &err)))
         goto fail;
-    if (!(s = sc_tool_session(&t, &err)) || !(tk = sc_tk_new(s, t.cfg.batch, &err)))
+    if (!(c = sc_codec_open_config(&t.cfg, &t.log, &err)) || !(e = sc_encoder_create(c, &err)))
         goto fail;
-    if (!to_file && !(oc.w = sc_tokw_open(out, o.fmt, &th, &err)))
+    if (!to_file && !(w = sc_tokw_open(out, o.fmt, &th, &err)))
         goto fail;
-    if (!(job = sc_tk_begin(tk, tkeep, emit, finish, &oc, &err)))
+    if ((id = sc_encoder_add_windows(e, tkeep, &err)) < 0)
         goto fail;
     if (!(win = malloc(sizeof(float) * SC_FRONTEND_FRAMES * SC_FRONTEND_BINS))) {
         sc_err_set(&err, SC_ENOMEM, "out of memory");
         goto fail;
     }
     while ((rc = sc_melr_read(mr, win, &err)) == 1) {
-        if (sc_tk_push(tk, job, win, &err) != SC_OK)
+        if (sc_encoder_push_window(e, id, win, &err) != SC_OK || drain(e, w, &err) < 0)
             goto fail;
         sc_tool_progress(&t, "%lld windows", (long long)sc_melr_count(mr));
     }
     if (rc < 0)
         goto fail;
-    sc_tk_job *j = job;
-    job = NULL;
-    if (sc_tk_end(tk, j, &err) != SC_OK || sc_tk_flush(tk, &err) != SC_OK)
+    if (sc_encoder_end_input(e, id, &err) != SC_OK || drain(e, w, &err) < 0)
         goto fail;
     sc_tool_progress_end(&t);
-    if (oc.status) {
-        err = oc.err;
-        goto fail;
-    }
-    const sc_tk_stats *st = sc_tk_get_stats(tk);
+    sc_encoder_stats st;
+    sc_encoder_get_stats(e, &st);
     sc_log_msg(&t.log, SC_LOG_INFO, "%lld windows in %lld batches: semantic %.3f s, acoustic "
-               "%.3f s; %lld token pairs", (long long)st->windows, (long long)st->batches,
-               st->semantic_s, st->acoustic_s, (long long)sc_tokw_count(oc.w));
-    sc_tokw *w = oc.w;
-    oc.w = NULL;
-    if (sc_tokw_close(w, &err) != SC_OK)
+               "%.3f s; %lld token pairs", (long long)st.windows, (long long)st.batches,
+               st.semantic_s, st.acoustic_s, (long long)sc_tokw_count(w));
+    sc_tokw *wc = w;
+    w = NULL;
+    if (sc_tokw_close(wc, &err) != SC_OK)
         goto fail;
     free(win);
-    sc_tk_free(tk);
-    sc_session_close(s);
+    sc_encoder_destroy(e);
+    sc_codec_close(c);
     sc_melr_close(mr);
     return 0;
 fail:
     sc_tool_progress_end(&t);
-    if (job)
-        sc_tk_cancel(tk, job, err.code ? err.code : SC_EINTERNAL, &err);
-    sc_tokw_abort(oc.w);
+    sc_tokw_abort(w);
     free(win);
-    sc_tk_free(tk);
-    sc_session_close(s);
+    sc_encoder_destroy(e);
+    sc_codec_close(c);
     sc_melr_close(mr);
     return sc_tool_fail(&t, &err);
 }

@@ -9,10 +9,11 @@
  *
  * Input sources: a path, or stdin (NULL or "-").  A regular file (also a
  * regular file on stdin) is read in place, so a caller can read it twice
- * (sc_audio_rewind) with bounded memory.  A pipe is read whole into memory
- * first, because libsndfile needs the stream length to parse the headers
- * (in particular the 0xFFFFFFFF sizes of a streamed WAV): memory grows
- * with the encoded input size, and rewinding is free.
+ * (sc_audio_rewind) with bounded memory.  A pipe is first copied whole to
+ * an unlinked temporary file in $TMPDIR (default /tmp), because libsndfile
+ * needs the stream length to parse the headers (in particular the
+ * 0xFFFFFFFF sizes of a streamed WAV): disk use is the encoded input size,
+ * memory stays bounded, and the bytes parse exactly as the same file.
  *
  * Bad input (missing or empty file, non-audio data, zero or absurd channel
  * counts or rates, a WAV data chunk longer than the file, a stream shorter
@@ -51,7 +52,7 @@ typedef struct sc_audio_info {
     int sample_rate;
     int channels;
     int64_t frames;          /* frames the header announces; -1 unknown */
-    int seekable;            /* a regular file, read in place */
+    int seekable;            /* 1: every input is (a pipe is spooled to a file) */
     int sf_format;           /* libsndfile SF_FORMAT_* (major | subtype) */
     char format[48];         /* e.g. "WAV (Microsoft) 32 bit float" */
 } sc_audio_info;
@@ -66,8 +67,8 @@ const char *sc_audio_name(const sc_audio *a);      /* path or "<stdin>" */
  * end (after checking the stream was as long as announced), or a negative
  * status. */
 int64_t sc_audio_read(sc_audio *a, float *buf, int64_t max, sc_err *err);
-/* Back to the first frame.  Works for every input: a pipe was buffered
- * whole at open and is rewound in memory. */
+/* Back to the first frame.  Works for every input: a pipe was spooled to
+ * a temporary file at open. */
 int sc_audio_rewind(sc_audio *a, sc_err *err);
 void sc_audio_close(sc_audio *a);                  /* NULL-safe */
 

@@ -32,8 +32,9 @@
  * the same settings give the same bits as sc-detok, at any thread count.
  *
  * Ownership and threads: an sc_codec owns the model, its backends and its
- * thread pool; the first encode loads the encoder weights, the first
- * decode the decoder weights, and they stay until sc_codec_close.  A codec
+ * thread pool; the first encode (or sc_encoder_create) loads the encoder
+ * weights, the first decode (or sc_decoder_create) the decoder weights,
+ * and they stay until sc_codec_close.  A codec
  * is used by one thread at a time; separate codecs may run in parallel.
  * Buffers handed out with `**` belong to the caller: sc_codec_free().
  * Encoders and decoders borrow their codec, which must outlive them.
@@ -57,7 +58,8 @@ sc_codec *sc_codec_open(const char *config_file, const char *const *settings, sc
 void sc_codec_close(sc_codec *c);                  /* NULL-safe */
 
 /* pcm: interleaved float samples, `frames` frames of `channels` channels at
- * `sample_rate` Hz; downmixed and resampled exactly as sc-mel does.
+ * `sample_rate` Hz; channel 0 is kept (as the official code and sc-mel
+ * do: no down-mix) and resampled to 16 kHz exactly as sc-mel does.
  * *tokens: [*npairs][2] int64 (semantic, acoustic), the official count for
  * that duration; free it with sc_codec_free(). */
 int sc_codec_encode(sc_codec *c, const float *pcm, int64_t frames, int channels,
@@ -161,8 +163,17 @@ void sc_encoder_get_stats(const sc_encoder *e, sc_encoder_stats *st);
  * Pairs are pushed as they arrive; every window whose tokens are complete
  * is decoded during the push (seconds per window), and the samples that
  * can no longer change become readable at once.  Memory is one window's
- * worth whatever the length.  nsamples as in sc_codec_decode (0: the
- * official length of all the pairs pushed, known at finish).
+ * worth plus the samples not yet read, whatever the length.  nsamples as
+ * in sc_codec_decode (0: the official length of all the pairs pushed,
+ * known at finish).  Pairs are checked as they are pushed (the message
+ * names the row); a failed decoder refuses further calls.
+ *
+ * Progress: the callback runs at each diffusion step of each window and
+ * once before its vocoder.  fraction counts every window as steps plus
+ * vocoder, in the seconds measured so far (before the first window is
+ * timed, the vocoder counts as 3.7 steps, the official code's ratio), so
+ * an ETA from it covers the VAE and HiFi-GAN too; -1 while the window
+ * count is unknown (no nsamples, no set_total).
  */
 typedef struct sc_decoder sc_decoder;
 
@@ -176,7 +187,9 @@ typedef void (*sc_progress_fn)(void *user, const sc_progress *p);
 
 sc_decoder *sc_decoder_create(sc_codec *c, int64_t nsamples, sc_err *err);
 void sc_decoder_destroy(sc_decoder *d);            /* NULL-safe */
-/* Expected pair count when known in advance (progress, early checks). */
+/* The pair count when known in advance: progress knows the window count,
+ * the output length is fixed at once (the official length of npairs when
+ * create had none), and finish refuses any other count. */
 int sc_decoder_set_total(sc_decoder *d, int64_t npairs, sc_err *err);
 void sc_decoder_set_progress(sc_decoder *d, sc_progress_fn fn, void *user);
 /* Injected noise, float32 [windows][steps + 1][8][256][16] as sc-detok

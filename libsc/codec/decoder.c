@@ -24,6 +24,7 @@ struct sc_decoder {
     int K, W, stride, vocab, nsteps;
     int64_t length;             /* exact output length, -1 until known */
     int64_t windows;            /* -1 until known */
+    int64_t total;              /* pairs promised by set_total, -1 none */
     int64_t (*tok)[2];          /* pairs [start, start + nbuf) */
     int64_t start, nbuf, pushed, w;
     float *latent, *wave;
@@ -95,6 +96,7 @@ sc_decoder *sc_decoder_create(sc_codec *c, int64_t nsamples, sc_err *err)
     d->stride = d->W - sc_ola_window_overlap(d->K);
     d->length = -1;
     d->windows = -1;
+    d->total = -1;
     if (!(d->dec = sc_session_stage(c->s, SC_KIND_DECODER, err)) ||
         !(d->voc = sc_session_stage(c->s, SC_KIND_VOCODER, err)))
         goto fail;
@@ -143,6 +145,14 @@ int sc_decoder_set_total(sc_decoder *d, int64_t npairs, sc_err *err)
         return sc_err_set(err, SC_EARG, "%lld token pairs expected, %lld already pushed",
                           (long long)npairs, (long long)d->pushed);
     d->windows = sc_ola_window_count(npairs, d->K);
+    d->total = npairs;
+    if (d->length < 0) {
+        /* the official length of that many pairs: samples can settle at once */
+        int rc = sc_ola_set_length(&d->ola, sc_ola_trim(npairs, d->K), err);
+        if (rc)
+            return rc;
+        d->length = sc_ola_trim(npairs, d->K);
+    }
     return SC_OK;
 }
 
@@ -287,6 +297,9 @@ int sc_decoder_finish(sc_decoder *d, sc_err *err)
     int rc;
     if (d->pushed == 0)
         return failed(d, sc_err_set(err, SC_EFORMAT, "no tokens"));
+    if (d->total >= 0 && d->pushed != d->total)
+        return failed(d, sc_err_set(err, SC_EFORMAT, "%lld token pairs, %lld were announced",
+                                    (long long)d->pushed, (long long)d->total));
     if (d->length > 0 && sc_codec_pairs_for(d->c, d->length) > d->pushed)
         return failed(d, sc_err_set(err, SC_EFORMAT,
                                     "truncated: %lld token pairs, but %lld samples (%.2f s) make "

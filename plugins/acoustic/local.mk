@@ -18,9 +18,9 @@ tests_check_tokstream_LDADD = $(CHECK_LDADD_ALL)
 
 # The tokenizer tools, on the codec API (sc/codec.h).
 bin_PROGRAMS += utils/sc-tokenize utils/sc-encode
-utils_sc_tokenize_SOURCES = utils/sc-tokenize.c libsc/codec/tk.c libsc/codec/tk.h
+utils_sc_tokenize_SOURCES = utils/sc-tokenize.c
 utils_sc_tokenize_LDADD = utils/libsctool.la libsc/libsc.la $(LIBM)
-utils_sc_encode_SOURCES = utils/sc-encode.c libsc/codec/tk.c libsc/codec/tk.h
+utils_sc_encode_SOURCES = utils/sc-encode.c
 utils_sc_encode_LDADD = utils/libsctool.la libsc/libsc.la $(LIBM)
 
 # Parity of the stage (LSTM + linear, acoustic tokens) and of the whole
