@@ -30,15 +30,36 @@ def test_decode_shape_and_length(short_decoded, short_tokens):
     assert 0 < np.abs(short_decoded).max() < 1
 
 
+def blas_core():
+    """The kernel family of the OpenBLAS in this process.  libsc's blas
+    backend forces SkylakeX/Haswell by ISA when it loads OpenBLAS itself,
+    but numpy has usually loaded it first with its own choice (Cooperlake
+    on the AVX-512 EPYC here), and kernels differ in the last bits."""
+    import ctypes
+    try:
+        h = ctypes.CDLL("libopenblas.so.0", mode=os.RTLD_NOLOAD | os.RTLD_LOCAL)
+    except OSError:
+        return None
+    h.openblas_get_corename.restype = ctypes.c_char_p
+    return h.openblas_get_corename().decode()
+
+
 def test_decode_bits_equal_sc_detok(short_decoded, golden, bindir, backend, tmp_path):
+    """sc-detok with the same seed and the same BLAS kernel."""
+    env = dict(os.environ)
+    core = blas_core()
+    if backend == "blas":
+        assert core, "the blas backend ran, but no OpenBLAS is loaded"
+        env["OPENBLAS_CORETYPE"] = core
     out = tmp_path / "detok.npy"
     subprocess.run([os.path.join(bindir, "sc-detok"), "--synthetic", "-r", "100", "-V", "16384",
                     "-B", backend, "-q", "--steps", str(STEPS), "--seed", str(SEED),
-                    "-f", "npy", golden("short_tr100_tokens.npy"), str(out)], check=True)
+                    "-f", "npy", golden("short_tr100_tokens.npy"), str(out)], check=True, env=env)
     want = np.load(out)
     assert want.shape == short_decoded.shape
     assert want.tobytes() == short_decoded.tobytes(), \
-        "decode() differs from sc-detok at %d samples" % (want != short_decoded).sum()
+        "decode() differs from sc-detok (OPENBLAS_CORETYPE=%s) at %d samples" % (
+            core, (want != short_decoded).sum())
 
 
 def test_two_threads_decode_at_once(codec, backend, short_tokens, short_decoded):
