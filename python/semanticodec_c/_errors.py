@@ -50,19 +50,20 @@ def _make(cls, message, code):
 
 
 class ArgumentError(Error, ValueError):
-    """A bad argument: an unknown rate or vocabulary, a token out of range,
-    NaN or infinite samples, an array of the wrong shape or type
-    (SC_EARG, SC_ERANGE, SC_EUNSUPPORTED)."""
+    """A bad argument: a token out of range, an array of the wrong shape or
+    type (SC_EARG, SC_ERANGE, SC_EUNSUPPORTED)."""
 
 
 class DataError(Error, ValueError):
-    """Malformed, corrupt or refused input data, such as an audio file that
-    cannot be decoded (SC_EFORMAT, SC_ECORRUPT, SC_ESECURITY)."""
+    """Malformed, corrupt or refused input data: NaN or infinite samples, an
+    audio file that cannot be decoded (SC_EFORMAT, SC_ECORRUPT,
+    SC_ESECURITY)."""
 
 
 class ConfigError(Error, ValueError):
-    """A bad configuration: an unknown INI key, a bad value, a plugin that
-    cannot serve (SC_ECONFIG, SC_EABI)."""
+    """A bad configuration: an unknown INI key, a bad value such as an
+    unpublished rate or vocabulary, a plugin that cannot serve (SC_ECONFIG,
+    SC_EABI)."""
 
 
 class NotFoundError(Error, FileNotFoundError):

@@ -3,6 +3,7 @@
 import ctypes
 import operator
 import os
+import re
 import threading
 
 import numpy as np
@@ -146,21 +147,25 @@ class SemantiCodec:
         except (TypeError, ValueError):
             raise ArgumentError("cfg_scale: a number is required, not %r" % (cfg_scale,),
                                 _errors.SC_EARG) from None
-        lines = [
-            "model.rate=%d" % _index("token_rate", token_rate),
-            "model.vocab=%d" % _index("semantic_vocab_size", semantic_vocab_size),
-            "decoder.steps=%d" % _index("ddim_sample_step", ddim_sample_step),
-            "decoder.cfg=%s" % _ini_value("cfg_scale", cfg),
-            "decoder.seed=%d" % _index("seed", seed, 0),
+        # (argument, setting): libsc names a bad setting by its position
+        args = [
+            ("token_rate", "model.rate=%d" % _index("token_rate", token_rate)),
+            ("semantic_vocab_size",
+             "model.vocab=%d" % _index("semantic_vocab_size", semantic_vocab_size)),
+            ("ddim_sample_step",
+             "decoder.steps=%d" % _index("ddim_sample_step", ddim_sample_step)),
+            ("cfg_scale", "decoder.cfg=%s" % _ini_value("cfg_scale", cfg)),
+            ("seed", "decoder.seed=%d" % _index("seed", seed, 0)),
         ]
         if model_dir is not None:
-            lines.append("model.dir=" + _ini_value("model_dir", model_dir))
+            args.append(("model_dir", "model.dir=" + _ini_value("model_dir", model_dir)))
         if backend is not None:
-            lines.append("backend.default=" + _ini_value("backend", backend))
+            args.append(("backend", "backend.default=" + _ini_value("backend", backend)))
         if _index("threads", threads, 0):
-            lines.append("backend.threads=%d" % threads)
+            args.append(("threads", "backend.threads=%d" % threads))
         for key, value in settings.items():
-            lines.append(_setting_key(key) + "=" + _ini_value(key, value))
+            args.append((key, _setting_key(key) + "=" + _ini_value(key, value)))
+        lines = [line for _, line in args]
         argv = (ctypes.c_char_p * (len(lines) + 1))(*[s.encode() for s in lines], None)
         cfile = None if config is None else os.fsencode(os.fspath(config))
         if cfile is not None and not os.path.exists(cfile):
@@ -170,7 +175,11 @@ class SemantiCodec:
         err = _lib.ScErr()
         handle = self._lib.sc_codec_open(cfile, argv, ctypes.byref(err))
         if not handle:
-            _lib.check(err.code if err.code < 0 else _errors.SC_EINTERNAL, err)
+            msg = err.msg.decode("utf-8", "replace")
+            m = re.match(r"setting (\d+)\b", msg)
+            if m and 0 < int(m.group(1)) <= len(args):
+                msg = args[int(m.group(1)) - 1][0] + msg[m.end():]
+            raise _errors.error_for(err.code if err.code < 0 else _errors.SC_EINTERNAL, msg)
         self._handle = handle
         info = _lib.ScCodecInfo()
         _lib.check(self._lib.sc_codec_get_info(handle, ctypes.byref(info)), err)

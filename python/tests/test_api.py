@@ -64,6 +64,7 @@ def test_bad_arguments(backend, tmp_path):
     with pytest.raises(semanticodec_c.ConfigError) as e:
         open_codec(backend, decoder_nonsense=1)
     assert isinstance(e.value, ValueError) and "nonsense" in str(e.value)
+    assert str(e.value).startswith("decoder_nonsense: "), str(e.value)
     with pytest.raises(semanticodec_c.ArgumentError) as e:
         open_codec(backend, nonsense=1)
     assert e.value.code == SC_EARG and "nonsense" in str(e.value)
@@ -71,9 +72,12 @@ def test_bad_arguments(backend, tmp_path):
                 dict(ddim_sample_step=2.5), dict(cfg_scale="big")):
         with pytest.raises(ValueError):
             open_codec(backend, **bad)
-    with pytest.raises(ValueError):             # an unpublished rate
-        SemantiCodec(30, 16384, model_synthetic=True).encode(np.zeros(16000, np.float32),
-                                                             sample_rate=16000)
+    with pytest.raises(ValueError) as e:        # an unpublished rate: named as an argument
+        SemantiCodec(30, 16384, model_synthetic=True)
+    assert str(e.value).startswith("token_rate: ") and "30" in str(e.value), str(e.value)
+    with pytest.raises(ValueError) as e:
+        SemantiCodec(100, 1000, model_synthetic=True)
+    assert str(e.value).startswith("semantic_vocab_size: "), str(e.value)
     with pytest.raises(FileNotFoundError):
         open_codec(backend, config=str(tmp_path / "missing.ini"))
 
