@@ -9,6 +9,7 @@ clip=${2:-}
 apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$debs"/libsc0_*.deb "$debs"/libsc-dev_*.deb \
     "$debs"/sc-tools_*.deb "$debs"/python3-semanticodec-c_*.deb >/dev/null
 unset SC_PLUGIN_PATH SC_SYNTH_DIR SC_MODEL_DIR SC_LIBRARY PYTHONPATH
+examples=$(cd "$(dirname "$0")/../examples" && pwd)
 cd "$(mktemp -d)"
 fail() { echo "FAIL: $*"; exit 1; }
 sc-info | tee info.txt
@@ -24,11 +25,29 @@ sc-detok --synthetic --steps 2 tokens.txt out.wav
 pkg-config --modversion libsc
 printf '#include <sc/sc.h>\nint main(void){return sc_exit_status(SC_EARG)==64?0:1;}\n' > t.c
 cc t.c $(pkg-config --cflags --libs libsc) -o t && ./t || fail "libsc-dev: cannot build against libsc"
+# the codec API from the installed headers alone: the tokens of the tools
+cc "$examples/encode.c" $(pkg-config --cflags --libs libsc) -o encode \
+    || fail "libsc-dev: cannot build examples/encode.c"
+sox -q "$clip" -t f32 clip.f32 remix 1
+./encode "$(soxi -r "$clip")" 1 clip.f32 model.synthetic=yes > api.txt || fail "examples/encode"
+grep -v '^#' tokens.txt | cmp -s - api.txt || fail "examples/encode differs from sc-mel | sc-tokenize"
 man -w sc-mel >/dev/null || fail "no man page"
+man -w sc_codec >/dev/null || fail "no sc_codec(3) man page"
 # python3-semanticodec-c: the module and its libsc from the installed
-# paths; tokens and audio equal the tools' (same seed, same steps).
+# paths; tokens and audio equal the tools' (same seed, same steps, and
+# the OpenBLAS kernel numpy's import picked, which libsc then shares:
+# doc/PYTHON.md).
+core=$(python3 -c 'import ctypes, os, numpy
+try:
+    h = ctypes.CDLL("libopenblas.so.0", mode=os.RTLD_NOLOAD)
+except OSError:
+    h = None
+if h:
+    h.openblas_get_corename.restype = ctypes.c_char_p
+    print(h.openblas_get_corename().decode())') || fail "python3: cannot import numpy"
 sc-mel "$clip" | sc-tokenize --synthetic -f npy > tokens.npy || fail "sc-tokenize -f npy"
-sc-detok --synthetic --steps 2 --seed 3 -f npy tokens.npy detok.npy || fail "sc-detok -f npy"
+env ${core:+OPENBLAS_CORETYPE=$core} sc-detok --synthetic --steps 2 --seed 3 -f npy tokens.npy detok.npy \
+    || fail "sc-detok -f npy"
 python3 - "$PWD" "$clip" <<'PY' || fail "python3-semanticodec-c"
 import os, sys
 import numpy as np

@@ -19,3 +19,7 @@ check_LTLIBRARIES = tests/plugins/backend_badabi.la
 tests_plugins_backend_badabi_la_SOURCES = tests/badabi.c
 tests_plugins_backend_badabi_la_LDFLAGS = $(PLUGIN_LDFLAGS) -rpath /nowhere
 EXTRA_DIST += tests/data
+
+# libsc.so exports only what the installed headers declare.
+TESTS += tests/symbols.sh
+EXTRA_DIST += tests/symbols.sh

@@ -104,7 +104,7 @@ int sc_codec_encode_file(sc_codec *c, const char *path, int64_t **tokens, int64_
 /* ---- streaming encoder: many inputs, windows batched across them ----
  *
  * Inputs are queued and get ids 0, 1, 2, ... in order.  Windows of all
- * queued inputs go through the stages together, `[encoder] batch` at a
+ * queued inputs go through the stages together, `[acoustic] batch` at a
  * time, which gives exactly the tokens of one-at-a-time encoding.  A file
  * input is opened only when the encoder reaches it, so a queue of
  * thousands of paths holds few open files; memory is bounded by the batch
@@ -143,8 +143,10 @@ int64_t sc_encoder_add_file(sc_encoder *e, const char *path, sc_err *err);
 int64_t sc_encoder_add_pcm(sc_encoder *e, const float *pcm, int64_t frames, int channels,
                            int sample_rate, sc_err *err);
 /* An input given as normalised fbank windows [1024][128] (sc-mel's
- * stream): keep_pairs pairs are kept (-1: all of its windows').  Push its
- * windows (copied), then end it. */
+ * stream): keep_pairs pairs are kept (-1: all of its windows'; its
+ * announcing event has total = keep_pairs, samples_16k = -1).  Push its
+ * windows (copied), then end it; a push may complete a batch, so call
+ * sc_encoder_next until it returns 0 after each push and after the end. */
 int64_t sc_encoder_add_windows(sc_encoder *e, int64_t keep_pairs, sc_err *err);
 int sc_encoder_push_window(sc_encoder *e, int64_t id, const float *window, sc_err *err);
 int sc_encoder_end_input(sc_encoder *e, int64_t id, sc_err *err);
