@@ -7,8 +7,8 @@ set -eu
 debs=$1
 clip=${2:-}
 apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$debs"/libsc0_*.deb "$debs"/libsc-dev_*.deb \
-    "$debs"/sc-tools_*.deb >/dev/null
-unset SC_PLUGIN_PATH SC_SYNTH_DIR SC_MODEL_DIR
+    "$debs"/sc-tools_*.deb "$debs"/python3-semanticodec-c_*.deb >/dev/null
+unset SC_PLUGIN_PATH SC_SYNTH_DIR SC_MODEL_DIR SC_LIBRARY PYTHONPATH
 examples=$(cd "$(dirname "$0")/../examples" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -42,4 +42,41 @@ sox -q "$clip" -t f32 clip.f32 remix 1
 grep -v '^#' tokens.txt | cmp -s - api.txt || fail "examples/encode differs from sc-mel | sc-tokenize"
 man -w sc-mel >/dev/null || fail "no man page"
 man -w sc_codec >/dev/null || fail "no sc_codec(3) man page"
+# python3-semanticodec-c: the module and its libsc from the installed
+# paths; tokens and audio equal the tools' (same seed, same steps, and
+# the OpenBLAS kernel numpy's import picked, which libsc then shares:
+# doc/PYTHON.md).
+core=$(python3 -c 'import ctypes, os, numpy
+try:
+    h = ctypes.CDLL("libopenblas.so.0", mode=os.RTLD_NOLOAD)
+except OSError:
+    h = None
+if h:
+    h.openblas_get_corename.restype = ctypes.c_char_p
+    print(h.openblas_get_corename().decode())') || fail "python3: cannot import numpy"
+sc-mel "$clip" | sc-tokenize --synthetic -f npy > tokens.npy || fail "sc-tokenize -f npy"
+env ${core:+OPENBLAS_CORETYPE=$core} sc-detok --synthetic --steps 2 --seed 3 -f npy tokens.npy detok.npy \
+    || fail "sc-detok -f npy"
+python3 - "$PWD" "$clip" <<'PY' || fail "python3-semanticodec-c"
+import os, sys
+import numpy as np
+import semanticodec_c
+from semanticodec_c import SemantiCodec
+work, clip = sys.argv[1], sys.argv[2]
+clip = os.path.join(work, clip) if not os.path.isabs(clip) else clip
+assert semanticodec_c.__file__.startswith("/usr/lib/python3/dist-packages/"), semanticodec_c.__file__
+lib = semanticodec_c.library_path()
+assert lib.startswith("/usr/lib/") and os.path.exists(lib), lib
+with SemantiCodec(100, 16384, 2, model_synthetic=True, seed=3) as codec:
+    tokens = codec.encode(clip)
+    assert np.array_equal(tokens, np.load(os.path.join(work, "tokens.npy"))), "tokens differ from sc-tokenize"
+    wave = codec.decode(tokens)
+    assert wave.tobytes() == np.load(os.path.join(work, "detok.npy")).tobytes(), "audio differs from sc-detok"
+    try:
+        codec.encode(os.path.join(work, "missing.wav"))
+        raise AssertionError("no error for a missing file")
+    except FileNotFoundError as e:
+        assert isinstance(e, semanticodec_c.Error) and e.code < 0
+print("python3-semanticodec-c: %s from %s, %d tokens, %d samples" % (semanticodec_c.__file__, lib, tokens.shape[1], wave.shape[-1]))
+PY
 echo "installed packages: $n tokens, $(wc -c < out.wav) bytes of audio; 1 passed, 0 failed"
