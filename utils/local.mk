@@ -13,13 +13,11 @@ bin_PROGRAMS += utils/sc-mel
 utils_sc_mel_SOURCES = utils/sc-mel.c
 utils_sc_mel_LDADD = utils/libsctool.la libsc/libsc.la
 
-# The tokenizer tools; utils/tokenize.[ch] is the engine both share
-# (bounded queue of windows, batched through the semantic and acoustic
-# stages).
+# The tokenizer tools, on the codec API (sc/codec.h).
 bin_PROGRAMS += utils/sc-tokenize utils/sc-encode
-utils_sc_tokenize_SOURCES = utils/sc-tokenize.c utils/tokenize.c utils/tokenize.h
+utils_sc_tokenize_SOURCES = utils/sc-tokenize.c
 utils_sc_tokenize_LDADD = utils/libsctool.la libsc/libsc.la $(LIBM)
-utils_sc_encode_SOURCES = utils/sc-encode.c utils/tokenize.c utils/tokenize.h
+utils_sc_encode_SOURCES = utils/sc-encode.c
 utils_sc_encode_LDADD = utils/libsctool.la libsc/libsc.la $(LIBM)
 
 # Tokens -> audio (streaming) and many files with one model load.
