@@ -254,6 +254,7 @@ int sc_blas_lstm(void *ctx, int T, int B, int H, const float *gx, const float *w
 #define NEAR_TASKS 16   /* narrow the blocks until there are this many tasks */
 
 typedef struct near_job {
+    const blas_ctx *c;
     const blas_kern *k;
     int mode, ldx, M, D, N, nw, nblk;
     const float *x, *cb, *cbn;
@@ -265,7 +266,9 @@ typedef struct near_job {
 static void near_task(void *arg, int64_t b, int64_t e, int w)
 {
     const near_job *j = arg;
-    float *S = j->scratch + (size_t)w * j->per_worker, *xn = S + (size_t)NM * j->nw;
+    int64_t tasks = (int64_t)((j->M + NM - 1) / NM) * j->nblk;
+    float *S = j->scratch + (size_t)sc_blas_slot(j->c, tasks, b, w) * j->per_worker;
+    float *xn = S + (size_t)NM * j->nw;
     for (int64_t t = b; t < e; t++) {
         int r0 = (int)(t / j->nblk) * NM, p = (int)(t % j->nblk);
         int m = j->M - r0 < NM ? j->M - r0 : NM;
@@ -297,10 +300,10 @@ int sc_blas_nearest(void *ctx, int mode, const float *x, int ldx, int M, int D,
     int rb = (M + NM - 1) / NM, nw = NW_MAX;
     while (nw > NW_MIN && (int64_t)rb * ((N + nw - 1) / nw) < NEAR_TASKS)
         nw /= 2;
-    near_job j = {c->k, mode, ldx, M, D, N, nw, (N + nw - 1) / nw, x, cb, cbn, NULL, NULL,
+    near_job j = {c, c->k, mode, ldx, M, D, N, nw, (N + nw - 1) / nw, x, cb, cbn, NULL, NULL,
                   (size_t)NM * nw + NM, NULL};
     int64_t tasks = (int64_t)rb * j.nblk;
-    int workers = tasks > 1 && c->nthreads > 1 ? c->nthreads : 1;
+    int workers = tasks > 1 && c->nthreads > 1 ? sc_blas_slots(c, tasks) : 1;
     j.scratch = malloc(j.per_worker * (size_t)workers * sizeof(float));
     j.pbest = malloc((size_t)M * j.nblk * sizeof(float));
     j.pidx = malloc((size_t)M * j.nblk * sizeof(int64_t));
