@@ -38,6 +38,9 @@ dist_man_MANS += man/sc-tokenize.1 man/sc-encode.1
 # The tools end to end (pipe vs sc-encode vs golden, bad input).
 TESTS += tests/sc-tokenize.sh
 EXTRA_DIST += tests/sc-tokenize.sh
+# Thread counts that once gave wrong tokens, against -j 1.
+TESTS += tests/sc-tokenize-threads.sh
+EXTRA_DIST += tests/sc-tokenize-threads.sh
 
 # Speed and memory against the official code (make bench).
 SC_BENCHES += bench/encode.sh
