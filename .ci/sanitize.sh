@@ -9,6 +9,8 @@
 #    tokstream, man-lint, sc-info, faults and the fuzz replays.
 #    Then a short clip through sc-mel | sc-tokenize | sc-detok --steps 2,
 #    all three built with ASan + UBSan.
+#    Then a ThreadSanitizer build (_sanitize/tsan): the pool tests and the
+#    encoder and decoder tools at 2 and 3 threads.
 # 2. Runs sc-mel (whole clip) and sc-tokenize (model set-up and a cut
 #    stream; the whole window with SC_SANITIZE_FULL=1, some 15 CPU minutes)
 #    under valgrind memcheck, from PLAIN_BUILDDIR (an ordinary build that
@@ -16,7 +18,7 @@
 #    without it, from a build of its own (_sanitize/plain).
 # Exits non-zero on any finding: a failed test, a sanitizer report, a
 # valgrind error or a definite leak.  Needs gcc, valgrind, mandoc and the
-# build dependencies of .ci/run.  Takes about 10 minutes on 2 cores.
+# build dependencies of .ci/run.  Takes about 15 minutes on 2 cores.
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
 plain=${1:-}
@@ -91,6 +93,62 @@ else
   cat "$chain"/*.err
   status=1
 fi
+
+# ---------------------------------------------------------------- TSan
+# The thread pool and everything run on it, built with ThreadSanitizer: the
+# pool's own tests, then the encoder and the decoder at 2 and 3 threads
+# (sc-mel | sc-tokenize, sc-encode of two files batched through the LSTM,
+# sc-detok with the guidance tails side by side (pair=1, the default at 2
+# threads) and without).  OpenBLAS is not instrumented: each worker's
+# sgemm is invisible to TSan, but every hand-off between workers goes
+# through the pool, which is.  No suppressions are needed.
+mkdir -p "$work/tsan" && cd "$work/tsan" || exit 1
+if [ ! -f Makefile ]; then
+  say "configure (TSan)"
+  "$cfgsrc/configure" -q --with-reference="$refdir" CC=gcc \
+    CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=thread" LDFLAGS="-fsanitize=thread" || exit 1
+fi
+say "build (TSan)"
+make -j"$jobs" all tests/check_core tests/hardgen >build.log 2>&1 || { tail -n 40 build.log; exit 1; }
+tsan_env() {
+  env TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
+    SC_PLUGIN_PATH="$work/tsan/backends/.libs:$work/tsan/plugins/.libs" \
+    SC_SYNTH_DIR="$src/data/synth" OPENBLAS_NUM_THREADS=1 XDG_CONFIG_HOME="$work/xdg" "$@"
+}
+tsan=$work/tsan-run
+rm -rf "$tsan" && mkdir -p "$tsan"
+printf '[acoustic]\nbatch = 2\n' >"$tsan/b2.ini"
+printf '[decoder]\noptions = pair=0\n' >"$tsan/pair0.ini"
+M="--synthetic -r 100 -V 16384 -B blas -q"
+trun() {  # NAME CMD...: clean when it exits 0 and TSan said nothing
+  name=$1
+  shift
+  if tsan_env "$@" >"$tsan/$name.out" 2>"$tsan/$name.err" && ! grep -q ThreadSanitizer "$tsan/$name.err"; then
+    say "TSan $name: clean"
+  else
+    say "TSan $name: FAILED"
+    head -n 60 "$tsan/$name.err"
+    status=1
+  fi
+}
+./tests/hardgen wav -r 16000 -t s16 -n 0.05 3 "$tsan/a.wav" &&
+  ./tests/hardgen wav -r 44100 -t s16 -n 0.05 2.5 "$tsan/b.wav" || exit 1
+if env TSAN_OPTIONS="halt_on_error=1 exitcode=66" CK_FORK=no \
+     make -j"$jobs" check TESTS=tests/check_core check_PROGRAMS=tests/check_core >check.log 2>&1 &&
+   ! grep -q ThreadSanitizer tests/check_core.log; then
+  say "TSan check_core (the pool): clean"
+else
+  say "TSan check_core: FAILED"
+  tail -n 60 tests/check_core.log
+  status=1
+fi
+trun sc-mel ./libtool --mode=execute utils/sc-mel -q -j 2 "$tsan/a.wav" "$tsan/a.mel"
+trun sc-tokenize ./libtool --mode=execute utils/sc-tokenize $M -j 2 "$tsan/a.mel" "$tsan/a.tok"
+trun sc-encode ./libtool --mode=execute utils/sc-encode $M -c "$tsan/b2.ini" -j 3 \
+  "$tsan/a.wav" "$tsan/b.wav" -O "$tsan"
+trun sc-detok ./libtool --mode=execute utils/sc-detok $M --steps 1 -j 2 "$tsan/a.tok" "$tsan/a1.wav"
+trun sc-detok-pair0 ./libtool --mode=execute utils/sc-detok $M -c "$tsan/pair0.ini" --steps 1 -j 3 \
+  "$tsan/a.tok" "$tsan/a2.wav"
 
 # ---------------------------------------------------------------- valgrind
 if [ -z "$plain" ]; then

@@ -86,6 +86,9 @@ tests_check_acoustic_LDADD = $(CHECK_LDADD_ALL)
 # The tokenizer tools end to end (pipe vs sc-encode vs golden, bad input).
 TESTS += tests/sc-tokenize.sh
 EXTRA_DIST += tests/sc-tokenize.sh
+# Thread counts that once gave wrong tokens, against -j 1.
+TESTS += tests/sc-tokenize-threads.sh
+EXTRA_DIST += tests/sc-tokenize-threads.sh
 
 # Parity against the golden conditioning, UNet, DDIM chain and long-clip
 # latents on every CPU backend (ref required; blas once built).

@@ -121,6 +121,22 @@ typedef struct blas_ctx {
 
 /* Run fn over [0, count) on the host pool (inline when there is none). */
 void sc_blas_par(blas_ctx *c, int64_t count, sc_pool_fn fn, void *arg);
+
+/* Per-call scratch of a job of `tasks` tasks run by sc_blas_par: one slot
+ * per slice that can run at once, min(nthreads, tasks) of them (not one
+ * per thread: 1000 threads would reserve gigabytes).  The slice [b, e) of
+ * worker w uses slot w when there are at least as many tasks as threads,
+ * else slot b; the slices of one call are disjoint, so no two slices that
+ * run at once share a slot. */
+static inline int sc_blas_slots(const blas_ctx *c, int64_t tasks)
+{
+    return tasks < c->nthreads ? (int)tasks : c->nthreads;
+}
+
+static inline int sc_blas_slot(const blas_ctx *c, int64_t tasks, int64_t b, int w)
+{
+    return tasks < c->nthreads ? (int)b : w;
+}
 /* C = alpha op(A) op(B) + beta C, split over the pool when big enough. */
 void sc_blas_sgemm(blas_ctx *c, int ta, int tb, int M, int N, int K, float alpha,
                    const float *A, int lda, const float *B, int ldb, float beta, float *C,

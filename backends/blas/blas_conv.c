@@ -21,6 +21,8 @@ typedef struct conv_job {
     int nbands, cparts, cchunk;
     float *scratch;
     size_t per_worker;
+    const blas_ctx *c;
+    int64_t tasks;
 } conv_job;
 
 /* Fill d[0..n) with x row xr sampled at ix = o*stride + off, zero outside
@@ -53,7 +55,7 @@ static inline void gather(float *restrict d, const float *restrict xr, int W, in
 static void conv_task(void *arg, int64_t b, int64_t e, int wk)
 {
     const conv_job *j = arg;
-    float *col = j->scratch + (size_t)wk * j->per_worker;
+    float *col = j->scratch + (size_t)sc_blas_slot(j->c, j->tasks, b, wk) * j->per_worker;
     int K = j->Cin * j->kh * j->kw, npix = j->Ho * j->Wo;
     int have = -1;   /* band whose im2col is in col */
     for (int64_t t = b; t < e; t++) {
@@ -120,7 +122,9 @@ static void plan(conv_job *j, int nt, int units, int cols, int K)
 static int conv_run(blas_ctx *c, conv_job *j, sc_pool_fn fn)
 {
     int64_t tasks = (int64_t)j->nbands * j->cparts;
-    int nw = tasks > 1 && c->nthreads > 1 ? c->nthreads : 1;
+    int nw = tasks > 1 && c->nthreads > 1 ? sc_blas_slots(c, tasks) : 1;
+    j->c = c;
+    j->tasks = tasks;
     j->scratch = malloc(j->per_worker * (size_t)nw * sizeof(float));
     if (!j->scratch)
         return SC_ENOMEM;
@@ -135,7 +139,7 @@ static int conv_run(blas_ctx *c, conv_job *j, sc_pool_fn fn)
 static void conv1d_task(void *arg, int64_t b, int64_t e, int wk)
 {
     const conv_job *j = arg;
-    float *col = j->scratch + (size_t)wk * j->per_worker;
+    float *col = j->scratch + (size_t)sc_blas_slot(j->c, j->tasks, b, wk) * j->per_worker;
     int K = j->Cin * j->kw, Lo = j->Wo;
     int have = -1;
     for (int64_t t = b; t < e; t++) {

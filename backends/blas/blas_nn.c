@@ -236,14 +236,27 @@ int sc_blas_lstm(void *ctx, int T, int B, int H, const float *gx, const float *w
     return SC_OK;
 }
 
-/* ---- nearest: blocks of NM rows x NN codewords, fused argmin ---- */
+/* ---- nearest: blocks of NM rows x NW codewords, fused argmin ----
+ *
+ * The tiling depends on the shapes only, never on the thread count: every
+ * task is one (row block, codeword block) pair computed by the same calls
+ * whichever worker runs it, and the blocks of a row are reduced in codeword
+ * order afterwards, so indices and distances are bit-identical for any
+ * pool size (a split by thread count once left slices empty, and their
+ * never-written partial results came out as token 0 or as garbage).  Few
+ * row blocks get narrower codeword blocks, so that a short window still
+ * makes enough tasks for a wide pool; block starts stay multiples of
+ * NW_MIN, hence of every vector width. */
 
 #define NM 128
-#define NN 2048
+#define NW_MAX 2048
+#define NW_MIN 256
+#define NEAR_TASKS 16   /* narrow the blocks until there are this many tasks */
 
 typedef struct near_job {
+    const blas_ctx *c;
     const blas_kern *k;
-    int mode, ldx, M, D, N, np, nper;
+    int mode, ldx, M, D, N, nw, nblk;
     const float *x, *cb, *cbn;
     float *scratch, *pbest;
     size_t per_worker;
@@ -253,29 +266,25 @@ typedef struct near_job {
 static void near_task(void *arg, int64_t b, int64_t e, int w)
 {
     const near_job *j = arg;
-    float *S = j->scratch + (size_t)w * j->per_worker, *xn = S + (size_t)NM * NN;
+    int64_t tasks = (int64_t)((j->M + NM - 1) / NM) * j->nblk;
+    float *S = j->scratch + (size_t)sc_blas_slot(j->c, tasks, b, w) * j->per_worker;
+    float *xn = S + (size_t)NM * j->nw;
     for (int64_t t = b; t < e; t++) {
-        int r0 = (int)(t / j->np) * NM, p = (int)(t % j->np);
+        int r0 = (int)(t / j->nblk) * NM, p = (int)(t % j->nblk);
         int m = j->M - r0 < NM ? j->M - r0 : NM;
-        int nb0 = p * j->nper, nb1 = nb0 + j->nper < j->N ? nb0 + j->nper : j->N;
+        int n0 = p * j->nw, nb = j->N - n0 < j->nw ? j->N - n0 : j->nw;
         const float *x = j->x + (size_t)r0 * j->ldx;
         for (int i = 0; i < m; i++)
             xn[i] = j->k->sumsq(x + (size_t)i * j->ldx, (size_t)j->D);
-        for (int n0 = nb0; n0 < nb1; n0 += NN) {
-            int nb = nb1 - n0 < NN ? nb1 - n0 : NN;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, nb, j->D, 1.0f, x, j->ldx,
-                        j->cb + (size_t)n0 * j->D, j->D, 0.0f, S, nb);
-            for (int i = 0; i < m; i++) {
-                float d;
-                size_t bi = j->k->argmin_dist(S + (size_t)i * nb, j->cbn + n0, (size_t)nb, xn[i],
-                                              j->mode, &d);
-                size_t slot = (size_t)(r0 + i) * j->np + p;
-                /* strict <: on ties the earlier codeword keeps its place */
-                if (n0 == nb0 || d < j->pbest[slot]) {
-                    j->pbest[slot] = d;
-                    j->pidx[slot] = n0 + (int64_t)bi;
-                }
-            }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, nb, j->D, 1.0f, x, j->ldx,
+                    j->cb + (size_t)n0 * j->D, j->D, 0.0f, S, nb);
+        for (int i = 0; i < m; i++) {
+            float d;
+            size_t bi = j->k->argmin_dist(S + (size_t)i * nb, j->cbn + n0, (size_t)nb, xn[i],
+                                          j->mode, &d);
+            size_t slot = (size_t)(r0 + i) * j->nblk + p;
+            j->pbest[slot] = d;
+            j->pidx[slot] = n0 + (int64_t)bi;
         }
     }
 }
@@ -288,30 +297,34 @@ int sc_blas_nearest(void *ctx, int mode, const float *x, int ldx, int M, int D,
         return SC_EARG;
     if (M == 0)
         return SC_OK;
-    int rb = (M + NM - 1) / NM, nt = c->nthreads;
-    /* few row blocks: split the codebook too, so every worker has work */
-    int np = rb >= nt || N < 2 * NN ? 1 : nt;
-    near_job j = {c->k, mode, ldx, M, D, N, np, (N + np - 1) / np, x, cb, cbn, NULL, NULL,
-                  (size_t)NM * NN + NM, NULL};
-    int nw = (int64_t)rb * np < nt ? 1 : nt;
-    j.scratch = malloc(j.per_worker * (size_t)nw * sizeof(float));
-    j.pbest = malloc((size_t)M * np * sizeof(float));
-    j.pidx = malloc((size_t)M * np * sizeof(int64_t));
+    int rb = (M + NM - 1) / NM, nw = NW_MAX;
+    while (nw > NW_MIN && (int64_t)rb * ((N + nw - 1) / nw) < NEAR_TASKS)
+        nw /= 2;
+    near_job j = {c, c->k, mode, ldx, M, D, N, nw, (N + nw - 1) / nw, x, cb, cbn, NULL, NULL,
+                  (size_t)NM * nw + NM, NULL};
+    int64_t tasks = (int64_t)rb * j.nblk;
+    int workers = tasks > 1 && c->nthreads > 1 ? sc_blas_slots(c, tasks) : 1;
+    j.scratch = malloc(j.per_worker * (size_t)workers * sizeof(float));
+    j.pbest = malloc((size_t)M * j.nblk * sizeof(float));
+    j.pidx = malloc((size_t)M * j.nblk * sizeof(int64_t));
     if (!j.scratch || !j.pbest || !j.pidx) {
         free(j.scratch), free(j.pbest), free(j.pidx);
         return SC_ENOMEM;
     }
-    if (nw == 1)
-        near_task(&j, 0, (int64_t)rb * np, 0);
+    if (workers == 1)
+        near_task(&j, 0, tasks, 0);
     else
-        sc_blas_par(c, (int64_t)rb * np, near_task, &j);
+        sc_blas_par(c, tasks, near_task, &j);
     for (int i = 0; i < M; i++) {
-        float bd = j.pbest[(size_t)i * np];
-        int64_t bi = j.pidx[(size_t)i * np];
-        for (int p = 1; p < np; p++)
-            if (j.pbest[(size_t)i * np + p] < bd) {
-                bd = j.pbest[(size_t)i * np + p];
-                bi = j.pidx[(size_t)i * np + p];
+        const float *pb = j.pbest + (size_t)i * j.nblk;
+        const int64_t *pi = j.pidx + (size_t)i * j.nblk;
+        float bd = pb[0];
+        int64_t bi = pi[0];
+        /* strict <: on ties the earlier codeword keeps its place */
+        for (int p = 1; p < j.nblk; p++)
+            if (pb[p] < bd) {
+                bd = pb[p];
+                bi = pi[p];
             }
         idx[i] = bi;
         if (dist)
