@@ -2,7 +2,7 @@
 #   configure CC=clang --enable-fuzzing CFLAGS="-g -O1 -fsanitize=address,undefined" \
 #             LDFLAGS="-fsanitize=address,undefined"
 # Only these programs link -fsanitize=fuzzer; libsc gets coverage
-# instrumentation (fuzzer-no-link, libsc/core.mk) so the fuzzers see inside
+# instrumentation (fuzzer-no-link, libsc/core/local.mk) so the fuzzers see inside
 # it.  libFuzzer adds inputs to its corpus folder, so run each on a copy of
 # its seeds:
 #   cp -r $(srcdir)/tests/fuzz/tokstream c && ./fuzz/fuzz_tokstream -dict=... c

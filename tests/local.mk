@@ -45,7 +45,7 @@ TESTS += tests/check_synth tests/sc-model.sh
 tests_check_synth_SOURCES = tests/check_synth.c
 tests_check_synth_CPPFLAGS = $(SC_WRITE_CPPFLAGS)
 tests_check_synth_CFLAGS = $(CHECK_CFLAGS_ALL)
-tests_check_synth_LDADD = libsc/libscwrite.la $(CHECK_LDADD_ALL) $(DL_LIBS)
+tests_check_synth_LDADD = libsc/writer/libscwrite.la $(CHECK_LDADD_ALL) $(DL_LIBS)
 EXTRA_DIST += tests/sc-model.sh
 
 # ---------------------------------------------------------------- stages

@@ -28,11 +28,11 @@ utils_sc_decode_SOURCES = utils/sc-decode.c utils/detok.c utils/detok.h
 utils_sc_decode_LDADD = utils/libsctool.la libsc/libsc.la $(LIBM)
 
 # Model folders: synthesize, verify, inspect, fetch (links the checkpoint
-# writer, libsc/libscwrite.la).
+# writer, libsc/writer/libscwrite.la).
 bin_PROGRAMS += utils/sc-model
 utils_sc_model_SOURCES = utils/sc-model.c utils/fetch.c utils/fetch.h
 utils_sc_model_CPPFLAGS = $(SC_WRITE_CPPFLAGS)
-utils_sc_model_LDADD = utils/libsctool.la libsc/libscwrite.la libsc/libsc.la
+utils_sc_model_LDADD = utils/libsctool.la libsc/writer/libscwrite.la libsc/libsc.la
 
 # Listening aids (issue 8).
 bin_PROGRAMS += utils/sc-spectro utils/sc-compare

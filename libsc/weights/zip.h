@@ -1,4 +1,4 @@
-/* libsc/zip.h - internal: read-only ZIP reader over a memory image.
+/* libsc/weights/zip.h - internal: read-only ZIP reader over a memory image.
  *
  * Only what PyTorch checkpoints need: the end-of-central-directory record
  * (and its ZIP64 locator/record), the central directory (with ZIP64 extra

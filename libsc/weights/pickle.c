@@ -1,4 +1,4 @@
-/* libsc/pickle.c - restricted pickle VM (see pickle.h).
+/* libsc/weights/pickle.c - restricted pickle VM (see pickle.h).
  *
  * The machine mirrors CPython's _pickle.c Unpickler closely enough that
  * any stream torch.save writes is read the same way, but it only knows

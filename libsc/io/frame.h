@@ -1,4 +1,4 @@
-/* libsc/frame.h - the framing the sc mel and token streams share
+/* libsc/io/frame.h - the framing the sc mel and token streams share
  * (sc-stream(5)); internal to libsc, not installed.
  *
  * Output: a path committed atomically (sc_outfile: the file appears only

@@ -1,4 +1,4 @@
-/* libsc/zip.c - read-only ZIP reader for PyTorch checkpoints (see zip.h).
+/* libsc/weights/zip.c - read-only ZIP reader for PyTorch checkpoints (see zip.h).
  *
  * All arithmetic on offsets read from the file is done in uint64_t against
  * bounds that are themselves checked, so a hostile directory can neither

@@ -1,12 +1,12 @@
-# libsc/core.mk - the core of libsc: errors, logging, tensors, mapping,
+# libsc/core/local.mk - the core of libsc: errors, logging, tensors, mapping,
 # threads, configuration, the model layout, plugin loading and op
 # dispatch, sessions; and the public headers of the plugin ABI (backend
 # ops, the stage vtables every stage plugin implements).
 libsc_libsc_la_SOURCES += \
-	libsc/error.c libsc/log.c libsc/tensor.c libsc/mmap.c libsc/pool.c \
-	libsc/config.c libsc/registry.c libsc/dispatch.c libsc/host.c \
-	libsc/util.c libsc/tmpreg.c libsc/session.c libsc/model.c libsc/internal.h \
-	libsc/crc32_table.h
+	libsc/core/error.c libsc/core/log.c libsc/core/tensor.c libsc/core/mmap.c libsc/core/pool.c \
+	libsc/core/config.c libsc/core/registry.c libsc/core/dispatch.c libsc/core/host.c \
+	libsc/core/util.c libsc/core/tmpreg.c libsc/core/session.c libsc/core/model.c libsc/core/internal.h \
+	libsc/core/crc32_table.h
 
 scinclude_HEADERS += \
 	include/sc/sc.h include/sc/error.h include/sc/log.h include/sc/tensor.h \

@@ -1,4 +1,4 @@
-/* libsc/weights.c - named tensors for stages (see sc/weights.h).
+/* libsc/weights/weights.c - named tensors for stages (see sc/weights.h).
  *
  * Checkpoint-backed weights hand out the checkpoint's views of the mapped
  * file; source-backed weights call the source once per key and keep the

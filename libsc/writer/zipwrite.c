@@ -1,4 +1,4 @@
-/* The torch zip checkpoint writer (see sc_ckpt_write in libsc/ckptwrite.h).
+/* The torch zip checkpoint writer (see sc_ckpt_write in libsc/writer/ckptwrite.h).
  *
  * Layout, as torch 1.13's PyTorchStreamWriter (miniz) writes it -- checked
  * against the kit's loader/plain_zip.ckpt:

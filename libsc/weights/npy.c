@@ -1,4 +1,4 @@
-/* libsc/npy.c - NumPy .npy read (mapped, in place) and write (atomic).
+/* libsc/weights/npy.c - NumPy .npy read (mapped, in place) and write (atomic).
  *
  * The header dict is parsed by a strict little grammar rather than a
  * Python-literal evaluator: exactly the keys 'descr', 'fortran_order' and

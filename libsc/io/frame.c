@@ -1,4 +1,4 @@
-/* The framing of the sc mel and token streams (libsc/frame.h). */
+/* The framing of the sc mel and token streams (libsc/io/frame.h). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* libsc/strmap.h - internal: a fixed-capacity string -> int64 hash index
+/* libsc/weights/strmap.h - internal: a fixed-capacity string -> int64 hash index
  * (open addressing, FNV-1a).  Keys are (pointer, length) pairs the caller
  * keeps alive; nothing is copied.  Used by the zip reader (member names),
  * the checkpoint reader (state-dict keys, storage keys) and weights.

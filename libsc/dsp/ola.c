@@ -1,4 +1,4 @@
-/* libsc/ola.c - decode windows, streaming overlap-add, trim (sc/ola.h).
+/* libsc/dsp/ola.c - decode windows, streaming overlap-add, trim (sc/ola.h).
  *
  * Every float expression here mirrors a numpy/Python one of the reference
  * step by step; products are stored before they are added so no FMA can

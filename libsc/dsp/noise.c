@@ -1,4 +1,4 @@
-/* libsc/noise.c - exported wrapper of the decoder noise generator
+/* libsc/dsp/noise.c - exported wrapper of the decoder noise generator
  * (sc/noise.h defines it completely). */
 #include "sc/noise.h"
 

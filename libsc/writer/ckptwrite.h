@@ -1,6 +1,6 @@
-/* libsc/ckptwrite.h - the torch checkpoint writer and the synthetic model
+/* libsc/writer/ckptwrite.h - the torch checkpoint writer and the synthetic model
  * files written with it: a non-installed convenience library
- * (libsc/libscwrite.la) that sc-model and the tests link; libsc.so reads
+ * (libsc/writer/libscwrite.la) that sc-model and the tests link; libsc.so reads
  * checkpoints but never writes them.  Built on libsc's public API.
  *
  * Ownership: nothing returned is owned by the caller; outputs are written

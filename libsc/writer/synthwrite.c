@@ -1,5 +1,5 @@
 /* The synthetic model files: a manifest's checkpoint and the semantic
- * codebooks, written through the checkpoint writer (libsc/ckptwrite.h). */
+ * codebooks, written through the checkpoint writer (libsc/writer/ckptwrite.h). */
 #include <stdlib.h>
 #include <string.h>
 #include "sc/npy.h"

@@ -1,4 +1,4 @@
-/* libsc/pickle.h - internal: a restricted pickle virtual machine.
+/* libsc/weights/pickle.h - internal: a restricted pickle virtual machine.
  *
  * Interprets the pickle opcodes of protocols 0-5 that plain data uses and
  * builds a small object tree.  It never executes anything: GLOBAL and

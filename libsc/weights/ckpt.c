@@ -1,4 +1,4 @@
-/* libsc/ckpt.c - PyTorch checkpoints read in place (see sc/ckpt.h).
+/* libsc/weights/ckpt.c - PyTorch checkpoints read in place (see sc/ckpt.h).
  *
  * Opening parses the zip directory (or, for legacy files, walks the
  * storage headers) and the object pickle; storage bytes are never read or

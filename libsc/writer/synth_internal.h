@@ -1,4 +1,4 @@
-/* libsc/synth_internal.h - internal to the checkpoint writer library
+/* libsc/writer/synth_internal.h - internal to the checkpoint writer library
  * (zipwrite.c, picklewrite.c, synthwrite.c).  Not installed. */
 #ifndef SC_SYNTH_INTERNAL_H
 #define SC_SYNTH_INTERNAL_H

@@ -1,4 +1,4 @@
-/* libsc/crc32_table.h - slice-by-8 tables for CRC-32 (IEEE, reflected
+/* libsc/core/crc32_table.h - slice-by-8 tables for CRC-32 (IEEE, reflected
  * polynomial 0xedb88320), generated once and kept constant so the library
  * has no lazily initialised state.  Table k maps a byte to its CRC
  * contribution k bytes further on. */

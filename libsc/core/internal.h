@@ -1,4 +1,4 @@
-/* libsc/internal.h - declarations shared between libsc files, not installed. */
+/* libsc/core/internal.h - declarations shared between libsc files, not installed. */
 #ifndef SC_INTERNAL_H
 #define SC_INTERNAL_H
 

@@ -1,9 +1,0 @@
-# libsc/writer.mk - the torch checkpoint writer and the synthetic model
-# files written with it (sc-model synth).  Not part of the installed
-# library: a convenience library for sc-model and the tests, its header
-# (ckptwrite.h) not installed; SC_WRITE_CPPFLAGS finds it.
-noinst_LTLIBRARIES += libsc/libscwrite.la
-libsc_libscwrite_la_SOURCES = libsc/zipwrite.c libsc/picklewrite.c libsc/synthwrite.c \
-	libsc/synth_internal.h libsc/ckptwrite.h
-libsc_libscwrite_la_LIBADD = libsc/libsc.la $(PTHREAD_LIBS)
-SC_WRITE_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libsc
