@@ -8,46 +8,8 @@
 #
 # Nothing here runs a model: each case fails before or while the model is
 # set up (synthetic weights), so the whole script takes seconds.
-set -u
-: "${SC_BINDIR:?run with make check}" "${SC_SCRATCH:?}" "${SC_BUILDDIR:?}"
-MEL=$SC_BINDIR/sc-mel
-TOK=$SC_BINDIR/sc-tokenize
-DETOK=$SC_BINDIR/sc-detok
-ENC=$SC_BINDIR/sc-encode
-DEC=$SC_BINDIR/sc-decode
-SPECTRO=$SC_BINDIR/sc-spectro
-GEN=$SC_BUILDDIR/tests/hardgen
-D=$SC_SCRATCH/hostile
-rm -rf "$D"
-mkdir -p "$D"
-BE=ref
-[ -e "$SC_BUILDDIR/backends/backend_blas.la" ] && BE=blas
-M="--synthetic -B $BE -q"
-TO="timeout 300"
-fail=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
-
-# expect NAME RC-LIST REGEX [OUTPUT...]: the last run's status ($rc) is one
-# of RC-LIST, its stderr ($D/err) is exactly one line matching REGEX, and
-# none of OUTPUT nor OUTPUT.tmp.* exists.
-expect() {
-  name=$1 codes=$2 re=$3
-  shift 3
-  case " $codes " in *" $rc "*) ;; *)
-    bad "$name: exit $rc, expected one of $codes: $(head -c 300 "$D/err")"; return ;; esac
-  lines=$(wc -l <"$D/err")
-  if [ "$lines" -ne 1 ] || ! grep -Eq "$re" "$D/err"; then
-    bad "$name: expected one line matching '$re', got $lines: $(head -c 300 "$D/err")"; return
-  fi
-  for o in "$@"; do
-    for f in "$o" "$o".tmp.*; do
-      [ -e "$f" ] && { bad "$name: $f left behind"; return; }
-    done
-  done
-  ok "$name (exit $rc: $(cat "$D/err"))"
-}
-run() { rc=0; $TO "$@" 2>"$D/err" || rc=$?; }
+CASE=hostile
+. "$SC_SRCDIR/tests/toolcheck.sh"
 # same NAME FILE COPY: FILE still equals COPY.
 same() { cmp -s "$2" "$3" && ok "$1: input untouched" || bad "$1: input changed"; }
 

@@ -151,7 +151,10 @@ tests_hardgen_SOURCES = tests/hardgen.c
 tests_hardgen_CFLAGS = $(AM_CFLAGS) $(PNG_CFLAGS)
 tests_hardgen_LDADD = libsc/libsc.la $(PNG_LIBS) $(LIBM)
 TESTS += tests/faults.sh tests/hostile.sh
-EXTRA_DIST += tests/faults.sh tests/hostile.sh
+EXTRA_DIST += tests/faults.sh tests/hostile.sh tests/toolcheck.sh
+# The decode ETA covers the vocoder (a terminal under script(1)).
+TESTS += tests/progress.sh
+EXTRA_DIST += tests/progress.sh
 
 # The listening aids; the dataset recipe on localhost.
 TESTS += tests/compare.sh tests/dataset.sh
