@@ -216,7 +216,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rp.ok) {
         if (rp.info.sample_rate != rf.info.sample_rate || rp.info.channels != rf.info.channels ||
             rp.info.frames != rf.info.frames || rp.info.sf_format != rf.info.sf_format ||
-            rp.info.seekable || !rf.info.seekable)
+            !rp.info.seekable || !rf.info.seekable)   /* a pipe is spooled to a file */
             abort();
         if ((rp.read_rc < 0) != (rf.read_rc < 0) || rp.n != rf.n ||
             memcmp(rp.x, rf.x, sizeof(float) * (size_t)rp.n))
