@@ -48,13 +48,6 @@ typedef struct combo {
 static combo g_lstm[8], g_e2e[8];
 static int g_nlstm, g_ne2e;
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void golden(const char *name, sc_tensor *t)
 {
     char rel[256];
@@ -236,14 +229,14 @@ START_TEST(test_lstm)
     snprintf(what, sizeof what, "tr%d %s", c->rate, c->backend);
     sc_session *s = open_session(c->rate, c->backend);
     sc_err err = {0};
-    double t0 = now();
+    double t0 = sct_now();
     sc_stage *st = sc_session_stage(s, SC_KIND_ACOUSTIC, &err);
     ck_assert_msg(st, "%s: acoustic stage: %s", what, err.msg);
     ck_assert_str_eq(st->backend->name, c->backend);
     const sc_acoustic_vt *vt = st->vt;
     ck_assert_uint_ge(vt->struct_size, sizeof *vt);
     ck_assert_ptr_nonnull(st->env.sem_codebook);
-    double t1 = now();
+    double t1 = sct_now();
     gwin g;
     load_windows(&g, c->rate, st->env.sem_codebook);
     size_t per = (size_t)g.n * g.fd;
@@ -253,7 +246,7 @@ START_TEST(test_lstm)
     /* all three windows (two clips) in one call */
     ck_assert_msg(vt->quantize(st->self, 3, g.y, g.fd, g.es, g.fd, g.cut, tok, a, &err) == SC_OK,
                   "%s: %s", what, err.msg);
-    double t2 = now();
+    double t2 = sct_now();
     fprintf(stderr, "%s: stage create %.1f s, 3 windows %.1f s\n", what, t1 - t0, t2 - t1);
     char w2[128];
     snprintf(w2, sizeof w2, "%s lstm_linear", what);
@@ -384,7 +377,7 @@ START_TEST(test_encode_e2e)
     snprintf(what, sizeof what, "encode tr%d %s", c->rate, c->backend);
     sc_session *s = open_session(c->rate, c->backend);
     sc_err err = {0};
-    double t0 = now();
+    double t0 = sct_now();
     /* batch 2: the short clip's window and the long clip's first window
      * share the first batch, the long clip's second window is alone */
     sc_tk *tk = sc_tk_new(s, 2, &err);
@@ -421,7 +414,7 @@ START_TEST(test_encode_e2e)
     }
     ck_assert_msg(sc_tk_flush(tk, &err) == SC_OK, "%s: %s", what, err.msg);
     fprintf(stderr, "%s: 3 windows in %.1f s (semantic %.1f s, acoustic %.1f s, %lld batches)\n",
-            what, now() - t0, sc_tk_get_stats(tk)->semantic_s, sc_tk_get_stats(tk)->acoustic_s,
+            what, sct_now() - t0, sc_tk_get_stats(tk)->semantic_s, sc_tk_get_stats(tk)->acoustic_s,
             (long long)sc_tk_get_stats(tk)->batches);
     for (int c2 = 0; c2 < 2; c2++) {
         char name[128];

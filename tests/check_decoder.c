@@ -35,19 +35,6 @@
 static const char *g_backends[4];
 static int g_nbackends;
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int full(void)
-{
-    const char *f = getenv("SC_FULL");
-    return f && *f && strcmp(f, "0");
-}
-
 static void golden(const char *name, sc_tensor *t, sc_dtype dtype, int64_t numel)
 {
     char rel[256];
@@ -69,7 +56,7 @@ typedef struct dec {
 static void dec_open(dec *m, const char *backend)
 {
     sc_err err = {0};
-    double t0 = now();
+    double t0 = sct_now();
     m->s = sct_session(100, 16384, backend);
     sc_stage *st = sc_session_stage(m->s, SC_KIND_DECODER, &err);
     ck_assert_msg(st, "decoder stage on %s: %s", backend, err.msg);
@@ -79,7 +66,7 @@ static void dec_open(dec *m, const char *backend)
     m->vt->dims(m->self, &m->W, &m->Dc);
     ck_assert_int_eq(m->W, 512);
     ck_assert_int_eq(m->Dc, 1728);
-    fprintf(stderr, "[%s] session + decoder stage: %.1f s\n", backend, now() - t0);
+    fprintf(stderr, "[%s] session + decoder stage: %.1f s\n", backend, sct_now() - t0);
 }
 
 static void dec_close(dec *m)
@@ -364,11 +351,11 @@ START_TEST(test_unet)
     ck_assert_int_eq(t, 981);
     float *vc = malloc(LAT * sizeof(float)), *vu = malloc(LAT * sizeof(float));
     float *v = malloc(LAT * sizeof(float));
-    double t0 = now();
+    double t0 = sct_now();
     ck_assert_msg(m.vt->unet(m.self, x.data, t, cond.data, vc, &err) == SC_OK, "%s", err.msg);
-    double t1 = now();
+    double t1 = sct_now();
     ck_assert_msg(m.vt->unet(m.self, x.data, t, NULL, vu, &err) == SC_OK, "%s", err.msg);
-    double t2 = now();
+    double t2 = sct_now();
     fprintf(stderr, "[%s] UNet evaluation: cond %.2f s (with context K/V), uncond %.2f s\n", be,
             t1 - t0, t2 - t1);
     char what[64];
@@ -407,7 +394,7 @@ static int on_step(void *user, int s, int n, int t, const float *vu, const float
     static const int want_t[5] = {801, 601, 401, 201, 1};
     ck_assert_int_eq(n, 5);
     ck_assert_int_eq(t, want_t[s]);
-    double tn = now();
+    double tn = sct_now();
     c->t_step[s] = tn - c->t_last;
     c->t_last = tn;
     const float *got[5] = {vu, vc, v, x0, xp};
@@ -451,11 +438,11 @@ START_TEST(test_ddim_short)
     o.noise = nz;
     o.trace = on_step;
     o.user = &c;
-    double t0 = now();
+    double t0 = sct_now();
     c.t_last = t0;
     ck_assert_msg(m.vt->sample(m.self, tok.data, 168, &o, lat, &err) == SC_OK, "%s", err.msg);
     fprintf(stderr, "[%s] 5-step DDIM: %.2f s (%.2f s per step, 2 UNet evaluations each)\n", be,
-            now() - t0, (now() - t0) / 5);
+            sct_now() - t0, (sct_now() - t0) / 5);
     char what[64];
     snprintf(what, sizeof what, "[%s] short final latent", be);
     sct_assert_close(what, lat, (float *)c.lat.data + 4 * LAT, LAT, LAT_TOL);
@@ -478,7 +465,7 @@ END_TEST
 START_TEST(test_ddim_long)
 {
     const char *be = g_backends[_i];
-    if (!strcmp(be, "ref") && !full()) {
+    if (!strcmp(be, "ref") && !sct_full()) {
         fprintf(stderr, "[ref] long clip: SC_FULL only (20 UNet evaluations)\n");
         return;
     }
@@ -498,12 +485,12 @@ START_TEST(test_ddim_long)
         o.steps = 5;
         o.window = w;
         o.noise = (const float *)nz.data + (size_t)w * 6 * LAT;
-        double t0 = now();
+        double t0 = sct_now();
         ck_assert_msg(m.vt->sample(m.self, (const int64_t *)tok.data + 2 * st[w], (int)len[w], &o,
                                    lat, &err) == SC_OK, "%s", err.msg);
         char what[64];
         snprintf(what, sizeof what, "[%s] long window %d final latent (%.1f s)", be, w,
-                 now() - t0);
+                 sct_now() - t0);
         sct_assert_close(what, lat, (const float *)fin.data + (size_t)w * LAT, LAT, LAT_TOL);
     }
     free(lat);
@@ -545,9 +532,9 @@ START_TEST(test_other_rates)
     sc_decoder_opts o;
     sc_decoder_opts_init(&o);
     o.steps = 1;
-    double t0 = now();
+    double t0 = sct_now();
     ck_assert_msg(vt->sample(st->self, tok, 20, &o, lat, &err) == SC_OK, "%s", err.msg);
-    fprintf(stderr, "[%s] rate %d: 1-step guided sample %.2f s\n", be, rate, now() - t0);
+    fprintf(stderr, "[%s] rate %d: 1-step guided sample %.2f s\n", be, rate, sct_now() - t0);
     for (int i = 0; i < LAT; i++)
         ck_assert_msg(isfinite(lat[i]), "rate %d: latent[%d] = %g", rate, i, lat[i]);
     free(ctx);

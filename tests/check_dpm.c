@@ -40,19 +40,6 @@
 static const char *g_backends[4];
 static int g_nbackends;
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int full(void)
-{
-    const char *f = getenv("SC_FULL");
-    return f && *f && strcmp(f, "0");
-}
-
 /* ---- the schedule in double, derived independently ------------------- */
 
 static float g_acp[DPM_N];
@@ -708,10 +695,10 @@ static void run_case(const char *be, const pcase *pc)
         o.noise = (const float *)xT.data + (size_t)w * LAT;
         o.progress = on_progress;
         o.user = &pctx;
-        double t0 = now();
+        double t0 = sct_now();
         ck_assert_msg(dvt->sample(ds->self, (const int64_t *)tok.data + 2 * st, (int)nt, &o, z,
                                   &err) == SC_OK, "%s: %s", pc->name, err.msg);
-        tsample += now() - t0;
+        tsample += sct_now() - t0;
         sct_diff d = sct_compare(z, (const float *)lat.data + (size_t)w * LAT, LAT);
         fprintf(stderr, "[%s] %s window %d latent: max abs %.3g rms %.3g (max ref %.3g)\n", be,
                 pc->name, w, d.max_abs, d.rms, d.max_ref);
@@ -850,7 +837,7 @@ END_TEST
 
 START_TEST(test_parity_ref)
 {
-    if (!full() || !strcmp(fast_backend(), "ref")) {
+    if (!sct_full() || !strcmp(fast_backend(), "ref")) {
         fprintf(stderr, "[ref] dpm_short_2m10: SC_FULL only (10 guided evaluations)\n");
         return;
     }

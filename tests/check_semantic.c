@@ -35,13 +35,6 @@
 static char g_backends[8][SC_NAME_MAX];
 static int g_nbackends;
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* ---- parity kit --------------------------------------------------------- */
 
 static void golden(const char *name, sc_tensor *t, sc_dtype dtype)
@@ -306,9 +299,9 @@ START_TEST(test_audiomae_tr100)
     ck_assert(fb && am);
     memcpy(fb, fs.data, win * sizeof(float));
     memcpy(fb + win, fl.data, 2 * win * sizeof(float));
-    double t0 = now();
+    double t0 = sct_now();
     ck_assert_msg(m.vt->audiomae(m.self, 3, fb, am, &err) == SC_OK, "%s", err.msg);
-    double t1 = now();
+    double t1 = sct_now();
     size_t at = 0;
     double es_ = max_abs(am, as.data, out, &at);
     printf("[%s] AudioMAE 3 windows: %.2f s (%.2f s/window)\n", be, t1 - t0, (t1 - t0) / 3);
@@ -339,10 +332,10 @@ START_TEST(test_audiomae_tr100)
      * the LSTM input [Y | Es]. */
     int cut = -1;
     memset(esb, 0xff, (size_t)n * 2 * fd * sizeof(float));
-    t0 = now();
+    t0 = sct_now();
     ck_assert_msg(m.vt->encode(m.self, 1, fs.data, esb, 2 * fd, tok, esb + fd, 2 * fd, &cut,
                                &err) == SC_OK, "%s", err.msg);
-    t1 = now();
+    t1 = sct_now();
     printf("[%s] encode 1 window: %.2f s\n", be, t1 - t0);
     ck_assert_int_eq(cut, 165);
     double ey = 0;
@@ -455,9 +448,9 @@ START_TEST(test_vocabs)
         for (int v = 0; v < 4; v++) {
             sem m;
             sc_err err = {0};
-            double t0 = now();
+            double t0 = sct_now();
             sem_open(&m, be, rates[r], vocabs[v], NULL);
-            double t1 = now();
+            double t1 = sct_now();
             /* Rows spread over the clip (stride 13 tokens). */
             float *y = malloc((size_t)ROWS * m.fd * sizeof(float)),
                   *es = malloc((size_t)ROWS * m.fd * sizeof(float));
@@ -467,7 +460,7 @@ START_TEST(test_vocabs)
                 memcpy(y + (size_t)i * m.fd, src + (size_t)(13 * i) * m.fd, m.fd * sizeof(float));
             ck_assert_msg(m.vt->quantize(m.self, ROWS, y, m.fd, tok, es, m.fd, &err) == SC_OK,
                           "%s", err.msg);
-            double t2 = now();
+            double t2 = sct_now();
             const float *cb = m.cb->data;
             for (int i = 0; i < ROWS; i++) {
                 /* float64 brute force: best and second best distance. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "sc/npy.h"
 #include "sctest.h"
@@ -185,4 +186,17 @@ sc_session *sct_session(int rate, int vocab, const char *backend)
     sc_session *s = sc_session_open(&cfg, &log, &err);
     ck_assert_msg(s, "session: %s", err.msg);
     return s;
+}
+
+double sct_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int sct_full(void)
+{
+    const char *f = getenv("SC_FULL");
+    return f && *f && strcmp(f, "0");
 }

@@ -15,6 +15,10 @@
 
 /* Absolute path of a kit file (static buffer per call site is not needed:
  * the result is malloc'd and freed at exit). Fails the test if missing. */
+/* Monotonic seconds, for the timings the parity tests print. */
+double sct_now(void);
+/* 1 when SC_FULL is set (and not "0"): the slow full-size cases run. */
+int sct_full(void);
 const char *sct_ref_path(const char *rel);
 /* Load a kit .npy; fails the test if missing or unreadable. */
 void sct_load_npy(const char *rel, sc_tensor *out);
