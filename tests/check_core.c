@@ -3,6 +3,8 @@
  * atomic output, CRC-32. */
 #include <check.h>
 #include <math.h>
+#include <stdarg.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include "sc/sc.h"
 #include "sc/stage_util.h"
 #include "sctest.h"
+#include "../libsc/core/ncpus.h"
 
 START_TEST(test_errors)
 {
@@ -181,6 +184,93 @@ static const char *write_tmp(const char *name, const char *text)
     fclose(f);
     return p;
 }
+
+/* A cgroup folder under the test's scratch holding the given files
+ * (name, content pairs, NULL-terminated); returns its path (never freed,
+ * as sct_scratch's). */
+static const char *cgroup_dir(const char *rel, ...)
+{
+    const char *dir = sct_scratch(rel);
+    char f[4200];
+    va_list ap;
+    va_start(ap, rel);
+    for (const char *name; (name = va_arg(ap, const char *));) {
+        const char *text = va_arg(ap, const char *);
+        snprintf(f, sizeof f, "%s/%s", rel, name);
+        write_tmp(f, text);
+    }
+    va_end(ap);
+    return dir;
+}
+
+START_TEST(test_ncpus_cgroup)
+{
+    /* cgroup v2 cpu.max: "max" is no limit, a quota rounds up, garbage is ignored */
+    ck_assert_int_eq(sc_cgroup_cpu_limit(cgroup_dir("core/cg/none", "cpu.max", "max 100000\n", NULL)), 0);
+    ck_assert_int_eq(sc_cgroup_cpu_limit(cgroup_dir("core/cg/two", "cpu.max", "200000 100000\n", NULL)), 2);
+    ck_assert_int_eq(sc_cgroup_cpu_limit(cgroup_dir("core/cg/half", "cpu.max", "150000 100000\n", NULL)), 2);
+    ck_assert_int_eq(sc_cgroup_cpu_limit(cgroup_dir("core/cg/tiny", "cpu.max", "1000 100000\n", NULL)), 1);
+    ck_assert_int_eq(sc_cgroup_cpu_limit(cgroup_dir("core/cg/junk", "cpu.max", "lots of cpus\n", NULL)), 0);
+    ck_assert_int_eq(sc_cgroup_cpu_limit(cgroup_dir("core/cg/junk2", "cpu.max", "200000 x\n", NULL)), 0);
+    ck_assert_int_eq(sc_cgroup_cpu_limit(cgroup_dir("core/cg/zero", "cpu.max", "200000 0\n", NULL)), 0);
+    ck_assert_int_eq(sc_cgroup_cpu_limit(cgroup_dir("core/cg/neg", "cpu.max", "-5 100000\n", NULL)), 0);
+    ck_assert_int_eq(sc_cgroup_cpu_limit(cgroup_dir("core/cg/empty", "cpu.max", "", NULL)), 0);
+    ck_assert_int_eq(sc_cgroup_cpu_limit(sct_scratch("core/cg/nothere")), 0);
+    /* cgroup v1: quota -1 is no limit */
+    ck_assert_int_eq(sc_cgroup_cpu_limit(cgroup_dir("core/cg/v1", "cpu.cfs_quota_us", "250000\n",
+                                                    "cpu.cfs_period_us", "100000\n", NULL)), 3);
+    ck_assert_int_eq(sc_cgroup_cpu_limit(cgroup_dir("core/cg/v1none", "cpu.cfs_quota_us", "-1\n",
+                                                    "cpu.cfs_period_us", "100000\n", NULL)), 0);
+
+    /* a process's cgroups from /proc/self/cgroup; a parent's limit binds */
+    const char *root = cgroup_dir("core/cgroot", "cpu.max", "max 100000\n", NULL);
+    cgroup_dir("core/cgroot/a", "cpu.max", "300000 100000\n", NULL);
+    cgroup_dir("core/cgroot/a/b", "cpu.max", "500000 100000\n", NULL);
+    cgroup_dir("core/cgroot/a/b/c", "cpu.max", "max 100000\n", NULL);
+    ck_assert_int_eq(sc_cgroup_cpus(root, write_tmp("core/self-v2", "0::/a/b/c\n")), 3);
+    ck_assert_int_eq(sc_cgroup_cpus(root, write_tmp("core/self-v2b", "0::/a/b/\n")), 3);
+    ck_assert_int_eq(sc_cgroup_cpus(root, write_tmp("core/self-root", "0::/\n")), 0);
+    ck_assert_int_eq(sc_cgroup_cpus(root, write_tmp("core/self-gone", "0::/x/y\n")), 0);
+    ck_assert_int_eq(sc_cgroup_cpus(root, sct_scratch("core/self-nothere")), 0);
+    /* v1: only the hierarchy holding the cpu controller counts */
+    cgroup_dir("core/cgroot/cpu,cpuacct/d", "cpu.cfs_quota_us", "150000\n",
+               "cpu.cfs_period_us", "100000\n", NULL);
+    cgroup_dir("core/cgroot/cpuset/d", "cpu.cfs_quota_us", "50000\n",
+               "cpu.cfs_period_us", "100000\n", NULL);
+    ck_assert_int_eq(sc_cgroup_cpus(root, write_tmp("core/self-v1",
+                                                    "5:cpuset:/d\n4:cpu,cpuacct:/d\n"
+                                                    "1:name=systemd:/d\n0::/\n")), 2);
+    /* a namespaced container: its own cgroup is the root */
+    const char *ns = cgroup_dir("core/cgns", "cpu.max", "200000 100000\n", NULL);
+    ck_assert_int_eq(sc_cgroup_cpus(ns, write_tmp("core/self-ns", "0::/\n")), 2);
+    ck_assert_int_eq(sc_cgroup_cpus(ns, sct_scratch("core/self-nothere")), 2);
+}
+END_TEST
+
+START_TEST(test_ncpus_affinity)
+{
+    int all = sc_ncpus();
+    ck_assert_int_ge(all, 1);
+    ck_assert_int_le(all, (int)sysconf(_SC_NPROCESSORS_ONLN));
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    ck_assert_int_eq(sched_getaffinity(0, sizeof one, &one), 0);
+    int first = 0;
+    while (!CPU_ISSET(first, &one))
+        first++;
+    CPU_ZERO(&one);
+    CPU_SET(first, &one);
+    /* Check runs each test in a child of its own: the mask dies with it */
+    ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0);
+    ck_assert_int_eq(sc_cpu_affinity_count(), 1);
+    ck_assert_int_eq(sc_ncpus(), 1);
+    sc_err err = {0};
+    sc_pool *p = sc_pool_create(0, &err);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(sc_pool_size(p), 1);
+    sc_pool_destroy(p);
+}
+END_TEST
 
 START_TEST(test_config)
 {
@@ -498,6 +588,8 @@ int main(void)
     tcase_add_test(tc, test_tensor);
     tcase_add_test(tc, test_pool);
     tcase_add_test(tc, test_pool_nested);
+    tcase_add_test(tc, test_ncpus_cgroup);
+    tcase_add_test(tc, test_ncpus_affinity);
     tcase_add_test(tc, test_config);
     tcase_add_test(tc, test_registry);
     tcase_add_test(tc, test_outfile);

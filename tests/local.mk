@@ -11,8 +11,9 @@ tests_libsctest_la_LIBADD = libsc/libsc.la $(CHECK_LIBS)
 
 # ---------------------------------------------------------------- core
 check_PROGRAMS += tests/check_core tests/check_ops
-TESTS += tests/check_core tests/check_ops
-tests_check_core_SOURCES = tests/check_core.c
+TESTS += tests/check_core tests/check_ops tests/ncpus.sh
+EXTRA_DIST += tests/ncpus.sh
+tests_check_core_SOURCES = tests/check_core.c libsc/core/ncpus.c libsc/core/ncpus.h
 tests_check_core_CFLAGS = $(CHECK_CFLAGS_ALL)
 tests_check_core_LDADD = $(CHECK_LDADD_ALL)
 tests_check_ops_SOURCES = tests/check_ops.c

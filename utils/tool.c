@@ -28,7 +28,7 @@ static const char common_help[] =
     "  -r, --rate=RATE       token rate: 100, 50 or 25 tokens/s\n"
     "  -V, --vocab=VOCAB     semantic vocabulary: 4096, 8192, 16384 or 32768\n"
     "  -B, --backend=NAME    compute backend: ref, blas or cuda\n"
-    "  -j, --threads=N       worker threads (0 = all CPUs)\n"
+    "  -j, --threads=N       worker threads (0 = one per usable CPU)\n"
     "      --synthetic       generated synthetic weights (output is noise)\n"
     "  -q, --quiet           only errors\n"
     "  -v, --verbose         more messages (twice: debug)\n"

@@ -30,7 +30,10 @@ void sc_pool_destroy(sc_pool *pool);
 int sc_pool_size(const sc_pool *pool);       /* 1 for NULL */
 void sc_pool_for(sc_pool *pool, int64_t count, sc_pool_fn fn, void *arg);
 
-/* Number of online CPUs (>= 1). */
+/* The CPUs this process may use (>= 1), the thread count of 0: the online
+ * CPUs, no more than its affinity mask holds (taskset, cpuset), and no
+ * more than its cgroup's CPU quota rounded up (cgroup v2 cpu.max, v1
+ * cpu.cfs_quota_us / cpu.cfs_period_us, as set by docker --cpus). */
 int sc_ncpus(void);
 
 #ifdef __cplusplus

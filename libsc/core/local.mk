@@ -4,9 +4,9 @@
 # ops, the stage vtables every stage plugin implements).
 libsc_libsc_la_SOURCES += \
 	libsc/core/error.c libsc/core/log.c libsc/core/tensor.c libsc/core/mmap.c libsc/core/pool.c \
-	libsc/core/config.c libsc/core/registry.c libsc/core/dispatch.c libsc/core/host.c \
-	libsc/core/util.c libsc/core/tmpreg.c libsc/core/session.c libsc/core/model.c libsc/core/internal.h \
-	libsc/core/crc32_table.h
+	libsc/core/ncpus.c libsc/core/ncpus.h libsc/core/config.c libsc/core/registry.c \
+	libsc/core/dispatch.c libsc/core/host.c libsc/core/util.c libsc/core/tmpreg.c \
+	libsc/core/session.c libsc/core/model.c libsc/core/internal.h libsc/core/crc32_table.h
 
 scinclude_HEADERS += \
 	include/sc/sc.h include/sc/error.h include/sc/log.h include/sc/tensor.h \

@@ -1,10 +1,12 @@
 /* A fixed thread pool running static splits of a range (see sc/pool.h).
  * The split is by thread index only, so a loop's work assignment (and
  * therefore any per-thread partial result) is reproducible. */
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include "sc/pool.h"
+#include "ncpus.h"
 
 struct sc_pool {
     int n;                      /* threads including the caller */
@@ -60,8 +62,15 @@ static void *worker(void *v)
 
 int sc_ncpus(void)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = online > 0 ? (online > INT_MAX ? INT_MAX : (int)online) : 1;
+    int mask = sc_cpu_affinity_count();
+    int quota = sc_cgroup_cpus("/sys/fs/cgroup", "/proc/self/cgroup");
+    if (mask > 0 && mask < n)
+        n = mask;
+    if (quota > 0 && quota < n)
+        n = quota;
+    return n;
 }
 
 sc_pool *sc_pool_create(int nthreads, sc_err *err)

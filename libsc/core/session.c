@@ -40,6 +40,8 @@ sc_session *sc_session_open(const sc_config *cfg, const sc_log *log, sc_err *err
     s->log.level = log ? log->level : SC_LOG_QUIET;
     if (!(s->pool = sc_pool_create(cfg->threads, err)))
         goto fail;
+    sc_log_msg(&s->log, SC_LOG_DEBUG, "%d threads%s", sc_pool_size(s->pool),
+               cfg->threads > 0 ? "" : " (threads = 0: the CPUs this process may use)");
     sc_host_init(&s->host, &s->log, s->pool);
     if (!(s->reg = sc_registry_open(&s->host, NULL, err)))
         goto fail;

@@ -111,7 +111,7 @@ class SemantiCodec:
         takes the configured one ([backend] default, $SC_BACKEND).
     threads
         Worker threads; 0 takes the configured count ([backend] threads,
-        $SC_THREADS), which by default is every CPU.
+        $SC_THREADS), which by default is every CPU this process may use.
     seed
         Seed of decode()'s noise ([decoder] seed): the same seed gives the
         same bits as ``sc-detok --seed``, on any run and thread count.
