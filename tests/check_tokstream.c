@@ -262,6 +262,45 @@ START_TEST(test_out_of_range)
     ck_assert_msg(strstr(err.msg, "oor.npy: pair 2 (counting from 1): semantic token 20000 "
                          "out of range (vocabulary 16384)"), "%s", err.msg);
     sc_err_clear(&err);
+    /* the vocabulary the file leaves open, named by the caller once it
+     * knows it (sc-detok: the model's), is the one checked and named */
+    sc_tokr *r = sc_tokr_open(np, SC_TOKFMT_AUTO, NULL, &err);
+    ck_assert_msg(r, "%s", err.msg);
+    ck_assert_int_eq(sc_tokr_header(r)->sem_vocab, 0);
+    ck_assert_int_eq(sc_tokr_set_vocab(r, 16384, 8192, &err), SC_OK);
+    ck_assert_int_eq(sc_tokr_header(r)->sem_vocab, 16384);
+    int64_t got[2][2];
+    ck_assert_int_eq(sc_tokr_read(r, got, 2, &err), SC_ERANGE);
+    ck_assert_msg(strstr(err.msg, "oor.npy: pair 2 (counting from 1): semantic token 20000 "
+                         "out of range (vocabulary 16384)"), "%s", err.msg);
+    sc_tokr_close(r);
+    sc_err_clear(&err);
+    int64_t neg[2][2] = { { 5, 6 }, { -3, 7 } };
+    sc_tensor nt;   /* the writer refuses a negative token: sc_npy_save does not */
+    sc_tensor_wrap(&nt, SC_I64, 3, (const int64_t[]){ 1, 2, 2 }, neg);
+    ck_assert_msg(sc_npy_save(np, &nt, &err) == SC_OK, "%s", err.msg);
+    r = sc_tokr_open(np, SC_TOKFMT_AUTO, NULL, &err);
+    ck_assert_msg(r, "%s", err.msg);
+    ck_assert_int_eq(sc_tokr_set_vocab(r, 4096, 0, &err), SC_OK);
+    ck_assert_int_eq(sc_tokr_read(r, got, 1, &err), 1);   /* pair 1 is fine */
+    ck_assert_int_eq(sc_tokr_read(r, got, 1, &err), SC_ERANGE);
+    ck_assert_msg(strstr(err.msg, "oor.npy: pair 2 (counting from 1): semantic token -3 "
+                         "out of range (vocabulary 4096)"), "%s", err.msg);
+    sc_tokr_close(r);
+    sc_err_clear(&err);
+    /* with none named, only the sign can be told */
+    ck_assert_int_eq(read_all(np, SC_TOKFMT_AUTO, NULL, &err), SC_ERANGE);
+    ck_assert_msg(strstr(err.msg, "oor.npy: pair 2 (counting from 1): semantic token -3 is negative"),
+                  "%s", err.msg);
+    sc_err_clear(&err);
+    /* a file that names its vocabulary keeps it */
+    r = sc_tokr_open(tp, SC_TOKFMT_AUTO, NULL, &err);
+    ck_assert_msg(r, "%s", err.msg);
+    ck_assert_int_eq(sc_tokr_set_vocab(r, 16384, 8192, &err), SC_EARG);
+    ck_assert_msg(strstr(err.msg, "oor.txt: semantic vocabulary is 4096, expected 16384"), "%s",
+                  err.msg);
+    sc_tokr_close(r);
+    sc_err_clear(&err);
     /* a packed stream whose vocabulary is not a power of two: a value that
      * fits the bits but not the vocabulary is caught (header patched, CRC
      * recomputed, so only the range check can see it) */

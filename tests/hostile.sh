@@ -145,16 +145,33 @@ run "$DEC" $M "$D/t.sc" -O "$D/nodir"
 expect "sc-decode -O missing" 73 "^sc-decode: $D/nodir: output directory does not exist\$"
 run "$ENC" $M "$D/a.wav" -O "$D/a.wav"
 expect "sc-encode -O FILE" 73 "^sc-encode: $D/a.wav: not a directory\$"
-# a negative token where the vocabulary is not known yet says so
+# a token out of range where the file names no vocabulary (npy, a text
+# header without vocab=) is checked against the model's, and named
 printf '# sc-tokens v1 rate=100\n-3 5\n' >"$D/neg.txt"
 run "$DETOK" $M "$D/neg.txt" "$D/o.wav"
 expect "negative token, text without vocabulary" 65 \
-  "^sc-detok: $D/neg.txt:2: semantic token -3 is negative\$" "$D/o.wav"
-"$GEN" tok -f npy 152 "$D/neg.npy" || bad "cannot make neg.npy"
+  "^sc-detok: $D/neg.txt:2: semantic token -3 out of range \\(vocabulary 16384\\)\$" "$D/o.wav"
+"$GEN" tok -f npy -V 4096 152 "$D/neg.npy" || bad "cannot make neg.npy"
 hl=$(od -An -tu2 -j8 -N2 "$D/neg.npy" | tr -d ' ')
+cp "$D/neg.npy" "$D/big.npy"
 printf '\371\377\377\377\377\377\377\377' | dd of="$D/neg.npy" bs=1 seek=$((10 + hl + 16 * 5)) conv=notrunc 2>/dev/null
 run "$DETOK" $M "$D/neg.npy" "$D/o.wav"
-expect "negative token in npy" 65 "^sc-detok: $D/neg.npy: pair 6 \\(counting from 1\\): semantic token -7 is negative\$" "$D/o.wav"
+expect "negative token in npy" 65 \
+  "^sc-detok: $D/neg.npy: pair 6 \\(counting from 1\\): semantic token -7 out of range \\(vocabulary 16384\\)\$" "$D/o.wav"
+run "$DETOK" $M -V 4096 "$D/neg.npy" "$D/o.wav"
+expect "negative token in npy, -V 4096" 65 \
+  "^sc-detok: $D/neg.npy: pair 6 \\(counting from 1\\): semantic token -7 out of range \\(vocabulary 4096\\)\$" "$D/o.wav"
+# 5000 (0x1388) as pair 17's semantic token: fine for 16384, not for -V 4096
+printf '\210\023\000\000\000\000\000\000' | dd of="$D/big.npy" bs=1 seek=$((10 + hl + 16 * 16)) conv=notrunc 2>/dev/null
+run "$DETOK" $M -V 4096 "$D/big.npy" "$D/o.wav"
+expect "token over the vocabulary in npy, -V 4096" 65 \
+  "^sc-detok: $D/big.npy: pair 17 \\(counting from 1\\): semantic token 5000 out of range \\(vocabulary 4096\\)\$" "$D/o.wav"
+# an acoustic one: the acoustic vocabulary is always 8192
+cp "$D/big.npy" "$D/neg2.npy"
+printf '\376\377\377\377\377\377\377\377' | dd of="$D/neg2.npy" bs=1 seek=$((10 + hl + 16 * 2 + 8)) conv=notrunc 2>/dev/null
+run "$DETOK" $M "$D/neg2.npy" "$D/o.wav"
+expect "negative acoustic token in npy" 65 \
+  "^sc-detok: $D/neg2.npy: pair 3 \\(counting from 1\\): acoustic token -2 out of range \\(vocabulary 8192\\)\$" "$D/o.wav"
 # a model directory that is a file is a missing input
 run "$TOK" -q -m "$D/a.wav" "$D/a.mel" "$D/o.sc"
 expect "-m FILE" 66 "^sc-tokenize: $D/a.wav: model directory is not a directory\$" "$D/o.sc"

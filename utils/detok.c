@@ -495,6 +495,10 @@ int detok_file(detok *d, const char *in, const char *out, sc_err *err)
         goto fail;
     if ((rc = model_for(d, name, &h, err)))
         goto fail;
+    /* A vocabulary the file leaves open is the model's: the reader's
+     * range check can then name it (not only say "negative"). */
+    if ((rc = sc_tokr_set_vocab(r, d->vocab, 8192, err)))
+        goto fail;
     /* npy input has no streaming form: its count is known, its pairs are
      * checked as the decoder takes them, before any window is decoded
      * (they all go in at once). */

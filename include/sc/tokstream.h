@@ -21,7 +21,8 @@
  *    closing "# end count=L" line (optional when reading).
  *  - SC_TOKFMT_NPY: int64 [1, L, 2] exactly as the official encode()
  *    returns; it has no header fields, so a reader reports them as 0
- *    (unknown) and range-checks against the caller's `expect`.
+ *    (unknown) and range-checks against the caller's `expect` or
+ *    sc_tokr_set_vocab, as the pairs are read.
  *
  * Outputs are atomic (sc/util.h sc_outfile): a file appears only when
  * sc_tokw_close succeeds; sc_tokw_abort (or any error) leaves no file.
@@ -114,6 +115,13 @@ sc_tokr *sc_tokr_open_file(FILE *f, const char *name, int fmt, const sc_tok_head
 /* The header (after open; count becomes known at the end for sc/text). */
 const sc_tok_header *sc_tokr_header(const sc_tokr *r);
 int sc_tokr_format(const sc_tokr *r);
+/* Name the vocabularies the file leaves open (0 in the header: npy, a text
+ * header without vocab=) once the caller knows them, from the model it
+ * loaded: the pairs read from then on are range-checked against them, and
+ * a bad one is reported with the real vocabulary, not only as negative.
+ * 0 leaves a field as it is; a value that contradicts the file's header is
+ * SC_EARG naming both.  Call it before the first sc_tokr_read. */
+int sc_tokr_set_vocab(sc_tokr *r, int sem_vocab, int ac_vocab, sc_err *err);
 /* Read up to max pairs into pairs; returns the number read, 0 at a clean
  * end (end packet/line verified), or a negative code with err set. */
 int64_t sc_tokr_read(sc_tokr *r, int64_t (*pairs)[2], int64_t max, sc_err *err);

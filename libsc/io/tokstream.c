@@ -86,8 +86,9 @@ static int check_pair(const sc_tok_header *h, const char *name, int64_t at, int6
     char pair[64] = "";
     if (at >= 0)
         snprintf(pair, sizeof pair, " pair %" PRId64 " (counting from 1):", at + 1);
-    /* With no vocabulary known yet (npy, a text header without one) only
-     * the sign can be checked: say so, not "vocabulary 0". */
+    /* With no vocabulary known (npy, a text header without one, and the
+     * caller has not named one with sc_tokr_set_vocab) only the sign can
+     * be checked: say so, not "vocabulary 0". */
     if (s < 0 && h->sem_vocab <= 0)
         return sc_err_set(err, SC_ERANGE, "%s:%s semantic token %" PRId64 " is negative", name,
                           pair, s);
@@ -759,13 +760,9 @@ static int tokr_start(sc_tokr *r, int fmt, const sc_tok_header *expect, sc_err *
     }
     if (rc < 0)
         return rc;
-    if ((rc = merge_expect(r, expect, err)) < 0)
-        return rc;
-    if (fmt == SC_TOKFMT_NPY)
-        for (int64_t i = 0; i < r->nbuf; i++)
-            if ((rc = check_pair(&r->h, r->in.name, i, r->buf[i][0], r->buf[i][1], err)) < 0)
-                return rc;
-    return SC_OK;
+    /* npy pairs are range-checked as they are handed out, when the caller
+     * may have named the vocabulary the file leaves open */
+    return merge_expect(r, expect, err);
 }
 
 static sc_tokr *tokr_begin(sc_tokr *r, int fmt, const sc_tok_header *expect, sc_err *err)
@@ -796,6 +793,12 @@ const sc_tok_header *sc_tokr_header(const sc_tokr *r)
 int sc_tokr_format(const sc_tokr *r)
 {
     return r->fmt;
+}
+
+int sc_tokr_set_vocab(sc_tokr *r, int sem_vocab, int ac_vocab, sc_err *err)
+{
+    const sc_tok_header e = { 0, sem_vocab, ac_vocab, 0, -1, -1 };
+    return merge_expect(r, &e, err);
 }
 
 static int64_t text_read(sc_tokr *r, int64_t (*pairs)[2], int64_t max, sc_err *err)
@@ -874,6 +877,14 @@ int64_t sc_tokr_read(sc_tokr *r, int64_t (*pairs)[2], int64_t max, sc_err *err)
             int64_t m = r->nbuf - r->offbuf;
             if (m > max - k)
                 m = max - k;
+            for (int64_t i = 0; r->fmt == SC_TOKFMT_NPY && i < m; i++) {
+                const int64_t *p = r->buf[r->offbuf + i];
+                int rc = check_pair(&r->h, r->in.name, r->offbuf + i, p[0], p[1], err);
+                if (rc < 0) {
+                    r->failed = 1;
+                    return rc;
+                }
+            }
             memcpy(pairs + k, r->buf + r->offbuf, sizeof *pairs * (size_t)m);
             r->offbuf += m;
             k += m;
