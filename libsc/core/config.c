@@ -145,6 +145,13 @@ int sc_config_set(sc_config *cfg, const char *section, const char *key, const ch
             cfg->threads = (int)l;
             return SC_OK;
         }
+        if (!strcmp(key, "precision")) {
+            int i = sc_decoder_name_index(sc_precision_names, 3, value);
+            if (i < 0)
+                return BAD("fp32, bf16 or auto");
+            cfg->precision = i;
+            return SC_OK;
+        }
     } else if (!strcmp(section, "log")) {
         if (!strcmp(key, "level")) {
             if (parse_level(value, &cfg->log_level))
