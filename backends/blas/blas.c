@@ -90,6 +90,8 @@ static int blas_gemm(void *ctx, int ta, int tb, int M, int N, int K, float alpha
 {
     if (M < 0 || N < 0 || K < 0 || ldc < N || lda < (ta ? M : K) || ldb < (tb ? K : N))
         return SC_EARG;
+    if (((blas_ctx *)ctx)->bf16)
+        return sc_bf16_gemm(ctx, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     sc_blas_sgemm(ctx, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return SC_OK;
 }
@@ -99,6 +101,8 @@ static int blas_linear(void *ctx, const float *x, int ldx, int M, int K, const f
 {
     if (M < 0 || K < 0 || N < 0 || ldx < K || ldy < N)
         return SC_EARG;
+    if (((blas_ctx *)ctx)->bf16)
+        return sc_bf16_linear(ctx, x, ldx, M, K, W, b, N, y, ldy);
     if (b) {
         for (int i = 0; i < M; i++)
             memcpy(y + (size_t)i * ldy, b, (size_t)N * sizeof(float));
