@@ -274,9 +274,50 @@ typedef struct conv_job {
 /* d[0..n) = xr[o stride + off], zero outside [0, W). */
 static void gather(float *restrict d, const float *restrict xr, int W, int n, int stride, int off)
 {
+    if (stride == 1) {
+        int lo = off < 0 ? (-off < n ? -off : n) : 0;
+        int hi = W - off < n ? W - off : n;
+        if (hi < lo)
+            hi = lo;
+        for (int o = 0; o < lo; o++)
+            d[o] = 0.0f;
+        if (hi > lo)
+            memcpy(d + lo, xr + off + lo, (size_t)(hi - lo) * sizeof(float));
+        for (int o = hi; o < n; o++)
+            d[o] = 0.0f;
+        return;
+    }
     for (int o = 0; o < n; o++) {
         int ix = o * stride + off;
         d[o] = ix >= 0 && ix < W ? xr[ix] : 0.0f;
+    }
+}
+
+/* One band of one task: which outputs the im2col rows cover. */
+typedef struct band {
+    const conv_job *j;
+    int u0, nu, n;
+} band;
+
+/* Row k = (ci, ky, kx) of the band's im2col matrix. */
+static void conv_row(void *arg, int k, float *d)
+{
+    const band *bd = arg;
+    const conv_job *j = bd->j;
+    int kx = k % j->kw, ky = k / j->kw % j->kh, ci = k / (j->kw * j->kh);
+    if (j->oned) {
+        gather(d, j->x + (size_t)ci * j->W, j->W, bd->n, j->stride,
+               bd->u0 * j->stride - j->pad + kx * j->dil);
+        return;
+    }
+    for (int oy = 0; oy < bd->nu; oy++) {
+        int iy = (bd->u0 + oy) * j->stride - j->pad + ky * j->dil;
+        float *dr = d + (size_t)oy * j->Wo;
+        if (iy < 0 || iy >= j->H)
+            memset(dr, 0, (size_t)j->Wo * sizeof(float));
+        else
+            gather(dr, j->x + ((size_t)ci * j->H + iy) * j->W, j->W, j->Wo, j->stride,
+                   kx * j->dil - j->pad);
     }
 }
 
@@ -286,40 +327,21 @@ static void conv_task(void *arg, int64_t b, int64_t e, int wk)
     int slot = sc_blas_slot(j->c, j->tasks, b, wk);
     float *col = j->col + (size_t)slot * j->col_per;
     uint16_t *colp = j->colp + (size_t)slot * j->colp_per;
-    int K = j->Cin * j->kh * j->kw, npix = j->Ho * j->Wo, oned = j->oned;
+    int K = j->Cin * j->kh * j->kw, npix = j->Ho * j->Wo;
     size_t kp = (size_t)((K + 1) & ~1);
     int have = -1;
     for (int64_t t = b; t < e; t++) {
         int bi = (int)(t / j->cparts), cp = (int)(t % j->cparts);
         /* a band is `band` output rows (2-D) or positions (1-D) */
-        int units = oned ? j->Wo : j->Ho;
+        int units = j->oned ? j->Wo : j->Ho;
         int u0 = bi * j->band, nu = units - u0 < j->band ? units - u0 : j->band;
-        int n = oned ? nu : nu * j->Wo, off = oned ? u0 : u0 * j->Wo;
+        int n = j->oned ? nu : nu * j->Wo, off = j->oned ? u0 : u0 * j->Wo;
         int c0 = cp * j->cchunk, nc = j->Cout - c0 < j->cchunk ? j->Cout - c0 : j->cchunk;
         if (nc <= 0)
             continue;
         if (have != bi) {
-            for (int ci = 0; ci < j->Cin; ci++)
-                for (int ky = 0; ky < j->kh; ky++)
-                    for (int kx = 0; kx < j->kw; kx++) {
-                        float *d = col + ((size_t)(ci * j->kh + ky) * j->kw + kx) * n;
-                        if (oned) {
-                            gather(d, j->x + (size_t)ci * j->W, j->W, n, j->stride,
-                                   u0 * j->stride - j->pad + kx * j->dil);
-                            continue;
-                        }
-                        for (int oy = 0; oy < nu; oy++) {
-                            int iy = (u0 + oy) * j->stride - j->pad + ky * j->dil;
-                            float *dr = d + (size_t)oy * j->Wo;
-                            if (iy < 0 || iy >= j->H) {
-                                memset(dr, 0, (size_t)j->Wo * sizeof(float));
-                                continue;
-                            }
-                            gather(dr, j->x + ((size_t)ci * j->H + iy) * j->W, j->W, j->Wo,
-                                   j->stride, kx * j->dil - j->pad);
-                        }
-                    }
-            sc_bf16_pack_b(col, (size_t)n, 0, K, n, 0, (n + BF_NR - 1) / BF_NR * BF_NR, colp);
+            band bd = {j, u0, nu, n};
+            sc_bf16_pack_b_rows(K, n, conv_row, &bd, col, colp);
             have = bi;
         }
         float *y = j->y + (size_t)c0 * npix + off;
@@ -372,7 +394,7 @@ int sc_bf16_conv(blas_ctx *c, int oned, const float *x, int Cin, int H, int W, c
      * there are fewer bands than threads */
     int nt = c->nthreads, units = oned ? Wo : Ho, cols = oned ? 1 : Wo;
     int band = 256 / cols > 0 ? 256 / cols : 1;
-    while (band > 1 && (size_t)K * band * cols > COL_MAX)
+    while (band > 1 && sc_bf16_bpack_len(K, band * cols) > 2 * COL_MAX)
         band /= 2;
     int want = 2 * nt;
     if (nt > 1 && (units + band - 1) / band < want && (size_t)units * cols >= (size_t)64 * want)
@@ -386,7 +408,7 @@ int sc_bf16_conv(blas_ctx *c, int oned, const float *x, int Cin, int H, int W, c
         j.cparts = (nt + j.nbands - 1) / j.nbands;
     j.cchunk = ((Cout + j.cparts - 1) / j.cparts + BF_MR - 1) / BF_MR * BF_MR;
     size_t n = (size_t)band * cols;
-    j.col_per = (size_t)K * n;
+    j.col_per = 2 * n;   /* two im2col rows at a time */
     j.colp_per = sc_bf16_bpack_len(K, (int)n);
     j.tasks = (int64_t)j.nbands * j.cparts;
     int nw = j.tasks > 1 && nt > 1 ? sc_blas_slots(c, j.tasks) : 1;

@@ -51,6 +51,11 @@ void sc_bf16_pack_a(const float *A, size_t lda, int ta, int M, int K, int i0, in
  * multiple of BF_NR, columns >= N are zero. */
 void sc_bf16_pack_b(const float *B, size_t ldb, int tb, int K, int N, int j0, int j1,
                     uint16_t *Bp);
+/* The B panels of all n columns of a K x n matrix whose row k the callback
+ * writes (n floats) - im2col one row pair at a time, in L1, never whole;
+ * t is scratch for 2 n floats. */
+typedef void (*sc_bf16_row_fn)(void *arg, int k, float *dst);
+void sc_bf16_pack_b_rows(int K, int n, sc_bf16_row_fn row, void *arg, float *t, uint16_t *Bp);
 /* C = alpha A B + beta C (beta == 0 ignores C) from panels; Ap and Bp
  * point at the first row / column block of this product. */
 void sc_bf16_gemm_packed(int M, int N, int K, float alpha, const uint16_t *Ap,

@@ -121,6 +121,34 @@ void sc_bf16_pack_b(const float *B, size_t ldb, int tb, int K, int N, int j0, in
     }
 }
 
+/* Two fp32 rows of n into one row-pair of the B panels. */
+static void pair_to_panels(const float *r0, const float *r1, int n, int kp2, int p, uint32_t *d)
+{
+    int nr = (n + BF_NR - 1) / BF_NR * BF_NR;
+    for (int j = 0; j < nr; j += BF_NR) {
+        uint32_t *dst = d + ((size_t)(j / BF_NR) * kp2 + p) * BF_NR;
+        for (int h = 0; h < BF_NR; h += 16) {
+            int c0 = j + h, cnt = n - c0 < 16 ? n - c0 : 16;
+            __mmask16 m = cnt <= 0 ? 0 : (__mmask16)(cnt >= 16 ? 0xFFFF : (1u << cnt) - 1);
+            __m512i lo = _mm512_cvtepu16_epi32(cvt16(_mm512_maskz_loadu_ps(m, r0 + c0)));
+            __m512i hi = r1 ? _mm512_cvtepu16_epi32(cvt16(_mm512_maskz_loadu_ps(m, r1 + c0)))
+                            : _mm512_setzero_si512();
+            _mm512_storeu_si512(dst + h, _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)));
+        }
+    }
+}
+
+void sc_bf16_pack_b_rows(int K, int n, sc_bf16_row_fn row, void *arg, float *t, uint16_t *Bp)
+{
+    int kp2 = (K + 1) / 2;
+    for (int p = 0; p < kp2; p++) {
+        row(arg, 2 * p, t);
+        if (2 * p + 1 < K)
+            row(arg, 2 * p + 1, t + n);
+        pair_to_panels(t, 2 * p + 1 < K ? t + n : NULL, n, kp2, p, (uint32_t *)Bp);
+    }
+}
+
 /* C[mr x nr] (+)= alpha A B over kc pairs from a 12-row A block and a
  * 32-column B block.  first: C = alpha acc (+ beta C unless beta == 0,
  * which ignores C); else C += alpha acc (a later K block). */
