@@ -2075,6 +2075,38 @@ START_TEST(bf16_op)
 }
 END_TEST
 
+/* Weights are converted once (the cache of blas_bf16.h): a weight used
+ * twice gives the same bits; memory registered with weight() and then
+ * given other contents (a stage freed it, another buffer took its place)
+ * is converted again, never used stale. */
+START_TEST(bf16_weight_cache)
+{
+    const sc_backend_vt *vt = blas_bf16_vt();
+    if (!vt)
+        return;
+    void *ctx;
+    sc_err err = {0};
+    ck_assert_int_eq(vt->create(&F.host, "precision=bf16", &ctx, &err), SC_OK);
+    rng g = {99};
+    int M = 37, K = 300, N = 70;
+    float *x = rvec(&g, (size_t)M * K, 1), *W = rvec(&g, (size_t)N * K, 1);
+    float *y1 = fvec((size_t)M * N, 0), *y2 = fvec((size_t)M * N, 0), *yr = fvec((size_t)M * N, 0);
+    ck_assert_ptr_eq(vt->weight(ctx, W, (size_t)N * K), W);
+    ck_assert_int_eq(vt->linear(ctx, x, K, M, K, W, NULL, N, y1, N), SC_OK);
+    ck_assert_int_eq(vt->linear(ctx, x, K, M, K, W, NULL, N, y2, N), SC_OK);
+    ck_assert(!memcmp(y1, y2, sizeof(float) * M * N));
+    /* the same memory, other contents */
+    for (size_t i = 0; i < (size_t)N * K; i++)
+        W[i] = -0.5f * W[i] + 0.25f;
+    ck_assert_int_eq(vt->linear(ctx, x, K, M, K, W, NULL, N, y2, N), SC_OK);
+    ck_assert_int_eq(F.ref.vt->linear(F.ref.ctx, x, K, M, K, W, NULL, N, yr, N), SC_OK);
+    ck_assert_int_eq(close_enough("bf16 linear, reused weight memory", y2, yr, (size_t)M * N,
+                                  TOL_BF16), 0);
+    vt->destroy(ctx);
+    free(x), free(W), free(y1), free(y2), free(yr);
+}
+END_TEST
+
 /* Conversion is round to nearest, ties to even (not truncation): a 1x1x1
  * product with b = 1 returns bf16(a). */
 START_TEST(bf16_round)
@@ -2167,6 +2199,7 @@ static Suite *ops_suite(void)
     tcase_add_checked_fixture(tf, setup, teardown);
     tcase_set_timeout(tf, 300);
     tcase_add_test(tf, bf16_round);
+    tcase_add_test(tf, bf16_weight_cache);
     tcase_add_loop_test(tf, bf16_op, 0, SC_OP_COUNT);
     suite_add_tcase(s, tf);
     return s;

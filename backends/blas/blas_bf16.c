@@ -18,10 +18,13 @@ typedef struct wrange {
     size_t n;
 } wrange;
 
+#define NPRINT 8
+
 typedef struct wentry {
     const float *p;
     size_t ld;
     int isb, trans, rows, cols;   /* which panels, of op(.) rows x cols */
+    uint32_t print[NPRINT];       /* sampled bits of the source (see cached) */
     uint16_t *data;
 } wentry;
 
@@ -89,9 +92,24 @@ static int is_weight(const bf16_cache *wc, const float *p, size_t n)
     return 0;
 }
 
+/* Bits of NPRINT elements of op(src) spread over its rows and columns. */
+static void fingerprint(const float *src, size_t ld, int trans, int rows, int cols,
+                        uint32_t *out)
+{
+    for (int i = 0; i < NPRINT; i++) {
+        size_t r = (size_t)i * (size_t)(rows - 1) / (NPRINT - 1);
+        size_t c = ((size_t)i * 37u + (size_t)(i == NPRINT - 1) * (size_t)(cols - 1)) % (size_t)cols;
+        memcpy(&out[i], src + (trans ? c * ld + r : r * ld + c), sizeof(uint32_t));
+    }
+}
+
 /* The packed panels of a weight operand: from the cache, packed there on
  * first use; NULL when src is not weight memory (or memory ran out: the
- * caller then packs per call, which reports ENOMEM if that fails too). */
+ * caller then packs per call, which reports ENOMEM if that fails too).
+ * A hit also compares a fingerprint of the source: weights are immutable
+ * while their model is open, but memory a stage registered and freed (a
+ * failed stage creation) could come back as another buffer at the same
+ * address; such an entry is packed again rather than used stale. */
 static const uint16_t *cached(blas_ctx *c, int isb, int trans, const float *src, size_t ld,
                               int rows, int cols)
 {
@@ -99,18 +117,25 @@ static const uint16_t *cached(blas_ctx *c, int isb, int trans, const float *src,
     /* op(.) is rows x cols; stored transposed, a row of it is a column */
     size_t span = trans ? (size_t)(cols - 1) * ld + rows : (size_t)(rows - 1) * ld + cols;
     const uint16_t *out = NULL;
+    uint32_t print[NPRINT];
+    fingerprint(src, ld, trans, rows, cols, print);
     pthread_mutex_lock(&wc->mu);
+    wentry *hit = NULL;
     for (size_t i = 0; i < wc->ne; i++) {
-        const wentry *e = &wc->e[i];
+        wentry *e = &wc->e[i];
         if (e->p == src && e->ld == ld && e->isb == isb && e->trans == trans && e->rows == rows &&
             e->cols == cols) {
-            out = e->data;
-            goto done;
+            if (!memcmp(e->print, print, sizeof print)) {
+                out = e->data;
+                goto done;
+            }
+            hit = e;   /* same place, other contents: repack in place */
+            break;
         }
     }
     if (!is_weight(wc, src, span))
         goto done;
-    if (wc->ne == wc->cape) {
+    if (!hit && wc->ne == wc->cape) {
         size_t cap = wc->cape ? 2 * wc->cape : 256;
         wentry *e = realloc(wc->e, cap * sizeof *e);
         if (!e)
@@ -119,7 +144,7 @@ static const uint16_t *cached(blas_ctx *c, int isb, int trans, const float *src,
         wc->cape = cap;
     }
     size_t len = isb ? sc_bf16_bpack_len(rows, cols) : sc_bf16_apack_len(rows, cols);
-    uint16_t *d = aligned_alloc(64, (len * sizeof(uint16_t) + 63) / 64 * 64);
+    uint16_t *d = hit ? hit->data : aligned_alloc(64, (len * sizeof(uint16_t) + 63) / 64 * 64);
     if (!d)
         goto done;
     /* once per weight, under the lock: other threads wait for it */
@@ -127,7 +152,10 @@ static const uint16_t *cached(blas_ctx *c, int isb, int trans, const float *src,
         sc_bf16_pack_b(src, ld, trans, rows, cols, 0, (cols + BF_NR - 1) / BF_NR * BF_NR, d);
     else
         sc_bf16_pack_a(src, ld, trans, rows, cols, 0, (rows + BF_MR - 1) / BF_MR * BF_MR, d);
-    wc->e[wc->ne++] = (wentry){src, ld, isb, trans, rows, cols, d};
+    if (!hit)
+        hit = &wc->e[wc->ne++];
+    *hit = (wentry){src, ld, isb, trans, rows, cols, {0}, d};
+    memcpy(hit->print, print, sizeof print);
     out = d;
 done:
     pthread_mutex_unlock(&wc->mu);
