@@ -218,6 +218,11 @@ START_TEST(test_config)
     sc_err_clear(&err);
     ck_assert_int_eq(sc_config_set(&c, "backend", "precision", "fp32", "x", &err), SC_OK);
     ck_assert_int_eq(c.precision, SC_PREC_FP32);
+    /* not through the options string, which reaches every stage's backend */
+    ck_assert_int_eq(sc_config_set(&c, "backend", "options", "isa=avx2 precision=bf16", "y", &err),
+                     SC_ECONFIG);
+    ck_assert_msg(strstr(err.msg, "[backend] precision"), "%s", err.msg);
+    sc_err_clear(&err);
 
     /* unknown key -> FILE:LINE */
     const char *bad = write_tmp("core/bad.ini", "[model]\nrate = 100\n\n[model]\nspeed = 3\n");
