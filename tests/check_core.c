@@ -294,6 +294,25 @@ START_TEST(test_config)
     ck_assert(c.cfg == 1.5);
     ck_assert_uint_eq(c.seed, 7);
     ck_assert_str_eq(c.stage[SC_KIND_SEMANTIC].backend, "blas");
+    /* [backend] precision: fp32 by default, the three names, nothing else */
+    ck_assert_int_eq(c.precision, SC_PREC_FP32);
+    ck_assert_int_eq(sc_config_set(&c, "backend", "precision", "bf16", "option --precision", &err),
+                     SC_OK);
+    ck_assert_int_eq(c.precision, SC_PREC_BF16);
+    ck_assert_int_eq(sc_config_set(&c, "backend", "precision", "auto", "x", &err), SC_OK);
+    ck_assert_int_eq(c.precision, SC_PREC_AUTO);
+    ck_assert_int_eq(sc_config_set(&c, "backend", "precision", "fp16", "option --precision", &err),
+                     SC_ECONFIG);
+    ck_assert_msg(strstr(err.msg, "option --precision") && strstr(err.msg, "fp16") &&
+                  strstr(err.msg, "fp32, bf16 or auto"), "%s", err.msg);
+    sc_err_clear(&err);
+    ck_assert_int_eq(sc_config_set(&c, "backend", "precision", "fp32", "x", &err), SC_OK);
+    ck_assert_int_eq(c.precision, SC_PREC_FP32);
+    /* not through the options string, which reaches every stage's backend */
+    ck_assert_int_eq(sc_config_set(&c, "backend", "options", "isa=avx2 precision=bf16", "y", &err),
+                     SC_ECONFIG);
+    ck_assert_msg(strstr(err.msg, "[backend] precision"), "%s", err.msg);
+    sc_err_clear(&err);
 
     /* unknown key -> FILE:LINE */
     const char *bad = write_tmp("core/bad.ini", "[model]\nrate = 100\n\n[model]\nspeed = 3\n");

@@ -1048,6 +1048,7 @@ typedef struct cs {
     rng g;
     int bad, n;
     int exact;   /* r is the same backend at another thread count: same bits */
+    const tol *over;   /* replaces every case's tolerance (bf16 products) */
     char label[160];
 } cs;
 
@@ -1060,7 +1061,7 @@ static void cs_check(cs *c, const float *yt, const float *yt2, const float *yr, 
     }
     char what[200];
     snprintf(what, sizeof what, "%s %s", c->t->name, c->label);
-    c->bad += close_enough(what, yt, yr, n, c->exact ? TOL_EXACT : tl);
+    c->bad += close_enough(what, yt, yr, n, c->exact ? TOL_EXACT : c->over ? *c->over : tl);
 }
 
 static void case_gemm(cs *c)
@@ -1962,6 +1963,178 @@ START_TEST(threads_nearest)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* 6. precision=bf16 in the blas backend (blas_bf16.h).                */
+
+/* The bf16 products against ref.  Each input is rounded to bf16 (8
+ * significant bits, round to nearest even: relative error <= u = 2^-9), so
+ * a product term carries an error <= 2u + u^2 = 3.9e-3 of its size, and a
+ * sum of K terms with random signs an error of about 2u sqrt(2/3) /
+ * sqrt(3) ~ 1.3e-3 of the RMS of the result per element (the terms' own
+ * errors are independent and uniform).  atol 1.5e-2 of the RMS is over ten
+ * of those standard deviations - no correct kernel fails it over the
+ * ~10^6 elements tested, and a kernel that drops or doubles one term in
+ * a hundred does - and rtol 4e-3 covers a single term (K = 1) and values
+ * far above the RMS.  The softmax of attention takes logits of at most a
+ * few units here, which amplifies their error by less than 2. */
+static const tol TOL_BF16 = {1.5e-2, 4e-3};
+/* Attention's output averages Lk values: its RMS is several times below
+ * the size of the terms, sum_j P_ij |v_j|, that carry the bf16 errors
+ * (0.06 against 0.5 in the 512-key cases), so the same per-term error is a
+ * larger share of it: 1.5e-2 of the RMS was reached at 1.5x; 4e-2. */
+static const tol TOL_BF16_ATT = {4e-2, 4e-3};
+
+static int bf16_product(int op)
+{
+    return op == SC_OP_GEMM || op == SC_OP_LINEAR || op == SC_OP_ATTENTION ||
+           op == SC_OP_CONV2D || op == SC_OP_CONV1D || op == SC_OP_CONVT1D;
+}
+
+static int cpu_bf16(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+#else
+    return 0;
+#endif
+}
+
+/* The blas backend with "precision=bf16", or NULL where this CPU cannot:
+ * then the option must be refused as a configuration error naming it. */
+static const sc_backend_vt *blas_bf16_vt(void)
+{
+    const sc_plugin_rec *rec = sc_registry_find(F.reg, SC_KIND_BACKEND, "blas");
+    if (!rec) {
+        fprintf(stderr, "check_ops: bf16: no blas backend, skipped\n");
+        return NULL;
+    }
+    const sc_backend_vt *vt = rec->info->vtable;
+    sc_err err = {0};
+    void *probe = NULL;
+    int rc = vt->create(&F.host, "precision=bf16", &probe, &err);
+    if (!cpu_bf16()) {
+        ck_assert_int_eq(rc, SC_ECONFIG);
+        ck_assert_msg(strstr(err.msg, "precision = bf16"), "%s", err.msg);
+        fprintf(stderr, "check_ops: bf16: this CPU lacks AVX-512 BF16: refused (%s); kernels "
+                "not tested\n", err.msg);
+        return NULL;
+    }
+    ck_assert_msg(rc == SC_OK, "blas precision=bf16: %s", err.msg);
+    vt->destroy(probe);
+    /* auto is bf16 here, fp32 once the ISA is forced below it, and an
+     * ISA forced below it refuses bf16 */
+    ck_assert_int_eq(vt->create(&F.host, "precision=auto isa=avx512", &probe, &err), SC_OK);
+    vt->destroy(probe);
+    ck_assert_int_eq(vt->create(&F.host, "isa=avx512 precision=bf16", &probe, &err), SC_ECONFIG);
+    ck_assert_msg(strstr(err.msg, "precision = bf16") && strstr(err.msg, "isa=avx512"), "%s",
+                  err.msg);
+    ck_assert_int_eq(vt->create(&F.host, "precision=bf17", &probe, &err), SC_ECONFIG);
+    return vt;
+}
+
+/* Every op of a bf16 instance at 1, 2 and 3 threads: the products against
+ * ref within TOL_BF16 and bit for bit equal at every thread count (each
+ * output is one sum in a fixed order, whoever computes it); every other op
+ * bit for bit equal to the fp32 instance (norms, softmax and the
+ * element-wise ops stay fp32). */
+START_TEST(bf16_op)
+{
+    int op = _i, bad = 0, ncases = 0;
+    const sc_backend_vt *vt = blas_bf16_vt();
+    if (!vt)
+        return;
+    be_t bf = {vt, NULL, "blas[precision=bf16]"}, fp = {vt, NULL, "blas"};
+    tpool one;
+    tpool_open(&one, &bf, 1, 1);
+    for (int n = 1; n <= 3; n++) {
+        tpool t, f;
+        tpool_open(&t, &bf, n, 1);
+        tpool_open(&f, &fp, n, 1);
+        cs c = {.t = &t.be, .r = bf16_product(op) ? &F.ref : &f.be, .g = {(uint64_t)op * 131u + 7u},
+                .exact = !bf16_product(op),
+                .over = op == SC_OP_ATTENTION ? &TOL_BF16_ATT : &TOL_BF16};
+        CASES[op](&c);
+        bad += c.bad;
+        ncases += c.n;
+        if (bf16_product(op) && n > 1) {
+            cs e = {.t = &t.be, .r = &one.be, .g = {(uint64_t)op * 131u + 7u}, .exact = 1};
+            CASES[op](&e);
+            bad += e.bad;
+            ncases += e.n;
+        }
+        tpool_close(&t);
+        tpool_close(&f);
+    }
+    tpool_close(&one);
+    fprintf(stderr, "check_ops: bf16: op %s: %d cases, %d failed%s\n", sc_op_name(op), ncases, bad,
+            bf16_product(op) ? " (bf16 tolerance; same bits at 1, 2, 3 threads)"
+                             : " (bit for bit equal to fp32)");
+    ck_assert_msg(bad == 0, "bf16 op %s: %d failing cases (see the log)", sc_op_name(op), bad);
+}
+END_TEST
+
+/* Weights are converted once (the cache of blas_bf16.h): a weight used
+ * twice gives the same bits; memory registered with weight() and then
+ * given other contents (a stage freed it, another buffer took its place)
+ * is converted again, never used stale. */
+START_TEST(bf16_weight_cache)
+{
+    const sc_backend_vt *vt = blas_bf16_vt();
+    if (!vt)
+        return;
+    void *ctx;
+    sc_err err = {0};
+    ck_assert_int_eq(vt->create(&F.host, "precision=bf16", &ctx, &err), SC_OK);
+    rng g = {99};
+    int M = 37, K = 300, N = 70;
+    float *x = rvec(&g, (size_t)M * K, 1), *W = rvec(&g, (size_t)N * K, 1);
+    float *y1 = fvec((size_t)M * N, 0), *y2 = fvec((size_t)M * N, 0), *yr = fvec((size_t)M * N, 0);
+    ck_assert_ptr_eq(vt->weight(ctx, W, (size_t)N * K), W);
+    ck_assert_int_eq(vt->linear(ctx, x, K, M, K, W, NULL, N, y1, N), SC_OK);
+    ck_assert_int_eq(vt->linear(ctx, x, K, M, K, W, NULL, N, y2, N), SC_OK);
+    ck_assert(!memcmp(y1, y2, sizeof(float) * M * N));
+    /* the same memory, other contents */
+    for (size_t i = 0; i < (size_t)N * K; i++)
+        W[i] = -0.5f * W[i] + 0.25f;
+    ck_assert_int_eq(vt->linear(ctx, x, K, M, K, W, NULL, N, y2, N), SC_OK);
+    ck_assert_int_eq(F.ref.vt->linear(F.ref.ctx, x, K, M, K, W, NULL, N, yr, N), SC_OK);
+    ck_assert_int_eq(close_enough("bf16 linear, reused weight memory", y2, yr, (size_t)M * N,
+                                  TOL_BF16), 0);
+    vt->destroy(ctx);
+    free(x), free(W), free(y1), free(y2), free(yr);
+}
+END_TEST
+
+/* Conversion is round to nearest, ties to even (not truncation): a 1x1x1
+ * product with b = 1 returns bf16(a). */
+START_TEST(bf16_round)
+{
+    const sc_backend_vt *vt = blas_bf16_vt();
+    if (!vt)
+        return;
+    void *ctx;
+    sc_err err = {0};
+    ck_assert_int_eq(vt->create(&F.host, "precision=bf16", &ctx, &err), SC_OK);
+    /* a, bf16(a): a tie to the even 1, a tie up to the even 1 + 2^-6, just
+     * above a tie, negative, and a value bf16 holds exactly */
+    static const float cases[][2] = {
+        {1.00390625f, 1.0f},                 /* 1 + 2^-8: tie, down to even */
+        {1.01171875f, 1.015625f},            /* 1 + 3 2^-8: tie, up to even */
+        {1.0039072f, 1.0078125f},            /* just above the tie */
+        {-3.0078125f, -3.0f},                /* -(3 + 2^-7): tie (spacing 2^-6), to even */
+        {0.15625f, 0.15625f},                /* exact */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        float a = cases[i][0], b = 1.0f, c = NAN;
+        ck_assert_int_eq(vt->gemm(ctx, 0, 0, 1, 1, 1, 1.0f, &a, 1, &b, 1, 0.0f, &c, 1), SC_OK);
+        ck_assert_msg(c == cases[i][1], "bf16(%.9g) = %.9g, want %.9g", a, c, cases[i][1]);
+    }
+    vt->destroy(ctx);
+}
+END_TEST
+
 static Suite *ops_suite(void)
 {
     Suite *s = suite_create("ops");
@@ -2021,6 +2194,14 @@ static Suite *ops_suite(void)
     tcase_set_timeout(td, 300);
     tcase_add_loop_test(td, dispatch_op, 0, SC_OP_COUNT);
     suite_add_tcase(s, td);
+
+    TCase *tf = tcase_create("bf16");
+    tcase_add_checked_fixture(tf, setup, teardown);
+    tcase_set_timeout(tf, 300);
+    tcase_add_test(tf, bf16_round);
+    tcase_add_test(tf, bf16_weight_cache);
+    tcase_add_loop_test(tf, bf16_op, 0, SC_OP_COUNT);
+    suite_add_tcase(s, tf);
     return s;
 }
 

@@ -182,7 +182,7 @@ if [ $BE = blas ]; then
   expect "[backend] options = bogus" 78 "blas backend: unknown option 'bogus'" "$D/o.sc"
   printf '[backend]\noptions = isa=bogus\n' >"$D/isa.ini"
   run "$TOK" $M -c "$D/isa.ini" "$D/a.mel" "$D/o.sc"
-  expect "[backend] options = isa=bogus" 78 "blas backend: option isa=bogus: not generic, avx2 or avx512\$" \
+  expect "[backend] options = isa=bogus" 78 "blas backend: option isa=bogus: not generic, avx2, avx512 or avx512bf16\$" \
     "$D/o.sc"
 else
   echo "skip: blas backend options (no blas backend)"

@@ -109,6 +109,8 @@ tests_check_dpm_LDADD = $(CHECK_LDADD_ALL)
 # ... and the tools' sampler options (sc-detok with the 2M golden).
 TESTS += tests/sc-detok-dpm.sh
 EXTRA_DIST += tests/sc-detok-dpm.sh
+TESTS += tests/sc-detok-precision.sh
+EXTRA_DIST += tests/sc-detok-precision.sh
 
 check_PROGRAMS += tests/check_vocoder
 TESTS += tests/check_vocoder

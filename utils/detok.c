@@ -33,6 +33,7 @@ const struct option detok_longopts[] = {
     {"order", required_argument, 0, DETOK_OPT_ORDER},
     {"method", required_argument, 0, DETOK_OPT_METHOD},
     {"skip", required_argument, 0, DETOK_OPT_SKIP},
+    {"precision", required_argument, 0, DETOK_OPT_PRECISION},
     {0, 0, 0, 0},
 };
 
@@ -63,6 +64,7 @@ int detok_parse_opt(sc_tool *t, int opt, const char *arg, void *user, sc_err *er
     case DETOK_OPT_ORDER: o->order = arg; return SC_OK;
     case DETOK_OPT_METHOD: o->method = arg; return SC_OK;
     case DETOK_OPT_SKIP: o->skip = arg; return SC_OK;
+    case DETOK_OPT_PRECISION: o->precision = arg; return SC_OK;
     }
     return sc_err_set(err, SC_EARG, "unknown option (try --help)");
 }
@@ -113,6 +115,9 @@ int detok_apply(sc_tool *t, const detok_opts *o, sc_err *err)
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
         if (kv[i].val && sc_config_set(&t->cfg, "decoder", kv[i].key, kv[i].val, kv[i].where, err))
             return err->code;
+    if (o->precision &&
+        sc_config_set(&t->cfg, "backend", "precision", o->precision, "option --precision", err))
+        return err->code;
     const sc_config *c = &t->cfg;
     if (c->sampler != SC_DEC_DDIM) {
         if (c->method != SC_DEC_SINGLESTEP && c->steps < c->order)

@@ -34,7 +34,8 @@ enum {
     DETOK_OPT_SAMPLER,
     DETOK_OPT_ORDER,
     DETOK_OPT_METHOD,
-    DETOK_OPT_SKIP
+    DETOK_OPT_SKIP,
+    DETOK_OPT_PRECISION
 };
 
 typedef struct detok_opts {
@@ -43,6 +44,7 @@ typedef struct detok_opts {
     int sample;                  /* SC_SAMPLE_*; 0: container default */
     const char *steps, *cfg, *eta, *seed;   /* applied to the config after init */
     const char *sampler, *order, *method, *skip;
+    const char *precision;       /* --precision: [backend] precision */
     int explicit_rate, explicit_vocab;      /* -r / -V on the command line */
     const char *outdir;          /* sc-decode -O */
 } detok_opts;
@@ -63,6 +65,8 @@ extern const struct option detok_longopts[];
     "      --cfg=G           classifier-free guidance scale (default 2.0)\n"       \
     "      --eta=E           DDIM eta (default 1.0)\n"                             \
     "      --seed=S          noise seed (default 0)\n"                             \
+    "      --precision=P     fp32 (default, exact), bf16 or auto: the arithmetic\n" \
+    "                        of the decoder's and vocoder's products\n"            \
     "      --noise=FILE.npy  injected noise, float32 [windows, steps+1, 8, 256, 16]\n" \
     "                        (DDIM) or x_T [windows, 1, 8, 256, 16] (DPM-Solver)\n"
 

@@ -90,6 +90,8 @@ static int blas_gemm(void *ctx, int ta, int tb, int M, int N, int K, float alpha
 {
     if (M < 0 || N < 0 || K < 0 || ldc < N || lda < (ta ? M : K) || ldb < (tb ? K : N))
         return SC_EARG;
+    if (((blas_ctx *)ctx)->bf16)
+        return sc_bf16_gemm(ctx, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     sc_blas_sgemm(ctx, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return SC_OK;
 }
@@ -99,6 +101,8 @@ static int blas_linear(void *ctx, const float *x, int ldx, int M, int K, const f
 {
     if (M < 0 || K < 0 || N < 0 || ldx < K || ldy < N)
         return SC_EARG;
+    if (((blas_ctx *)ctx)->bf16)
+        return sc_bf16_linear(ctx, x, ldx, M, K, W, b, N, y, ldy);
     if (b) {
         for (int i = 0; i < M; i++)
             memcpy(y + (size_t)i * ldy, b, (size_t)N * sizeof(float));
@@ -358,6 +362,20 @@ static int blas_copy2d(void *ctx, const float *src, int lds, float *dst, int ldd
 
 /* ---- lifetime, memory ---- */
 
+static int cpu_has_bf16(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+/* The element-wise table; "avx512bf16" is the avx512 table plus the bf16
+ * products of precision=bf16 (blas_bf16.h). */
 static const blas_kern *pick_isa(const char *want)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -372,17 +390,31 @@ static const blas_kern *pick_isa(const char *want)
         return has2 ? &sc_blas_kern_avx2 : NULL;
     if (want && !strcmp(want, "avx512"))
         return has512 ? &sc_blas_kern_avx512 : NULL;
+    if (want && !strcmp(want, "avx512bf16"))
+        return cpu_has_bf16() ? &sc_blas_kern_avx512 : NULL;
     return has512 ? &sc_blas_kern_avx512 : has2 ? &sc_blas_kern_avx2 : &sc_blas_kern_generic;
 #else
     return !want || !strcmp(want, "generic") ? &sc_blas_kern_generic : NULL;
 #endif
 }
 
-/* options: comma/space separated key=value; "isa=generic|avx2|avx512" forces
- * a kernel table (tests, benchmarks). */
+static int cfg_err(const sc_host *host, sc_err *err, int code, const char *fmt, const char *a,
+                   int n)
+{
+    if (host && host->err_set)
+        host->err_set(err, code, fmt, n, a);
+    return code;
+}
+
+/* options: comma/space separated key=value.  "isa=generic|avx2|avx512|
+ * avx512bf16" forces a kernel table (tests, benchmarks; bf16 products
+ * only with avx512bf16, the default where the CPU has it);
+ * "precision=fp32|bf16|auto" comes from [backend] precision
+ * (sc/backend.h). */
 static int blas_create(const sc_host *host, const char *options, void **ctx, sc_err *err)
 {
     char isa[16] = "";
+    int prec = 0;   /* 0 fp32, 1 bf16, 2 auto */
     if (options) {
         const char *p = options;
         while (*p) {
@@ -396,19 +428,26 @@ static int blas_create(const sc_host *host, const char *options, void **ctx, sc_
             if (len > 4 && !strncmp(p, "isa=", 4) && len - 4 < sizeof isa) {
                 memcpy(isa, p + 4, len - 4);
                 isa[len - 4] = 0;
-                if (strcmp(isa, "generic") && strcmp(isa, "avx2") && strcmp(isa, "avx512")) {
-                    if (host && host->err_set)
-                        host->err_set(err, SC_ECONFIG,
-                                      "blas backend: option isa=%s: not generic, avx2 or avx512",
-                                      isa);
-                    return SC_ECONFIG;
-                }
+                if (strcmp(isa, "generic") && strcmp(isa, "avx2") && strcmp(isa, "avx512") &&
+                    strcmp(isa, "avx512bf16"))
+                    return cfg_err(host, err, SC_ECONFIG, "blas backend: option isa=%.*s: not "
+                                   "generic, avx2, avx512 or avx512bf16", isa, (int)strlen(isa));
+            } else if (len > 10 && !strncmp(p, "precision=", 10)) {
+                const char *v = p + 10;
+                size_t vl = len - 10;
+                if (vl == 4 && !strncmp(v, "fp32", 4))
+                    prec = 0;
+                else if (vl == 4 && !strncmp(v, "bf16", 4))
+                    prec = 1;
+                else if (vl == 4 && !strncmp(v, "auto", 4))
+                    prec = 2;
+                else
+                    return cfg_err(host, err, SC_ECONFIG, "blas backend: precision=%.*s: not "
+                                   "fp32, bf16 or auto", v, (int)vl);
             } else {
-                if (host && host->err_set)
-                    host->err_set(err, SC_ECONFIG,
-                                  "blas backend: unknown option '%.*s' (known: isa=generic|avx2|avx512)",
-                                  (int)len, p);
-                return SC_ECONFIG;
+                return cfg_err(host, err, SC_ECONFIG, "blas backend: unknown option '%.*s' "
+                               "(known: isa=generic|avx2|avx512|avx512bf16, "
+                               "precision=fp32|bf16|auto)", p, (int)len);
             }
             p += len;
         }
@@ -419,6 +458,17 @@ static int blas_create(const sc_host *host, const char *options, void **ctx, sc_
             host->err_set(err, SC_EUNSUPPORTED, "blas backend: isa=%s not available on this CPU", isa);
         return SC_EUNSUPPORTED;
     }
+    /* bf16 products need the instructions and an ISA not forced below them */
+    int bf16_ok = cpu_has_bf16() && (!isa[0] || !strcmp(isa, "avx512bf16"));
+    if (prec == 1 && !bf16_ok) {
+        if (cpu_has_bf16())
+            return cfg_err(host, err, SC_ECONFIG, "blas backend: [backend] precision = bf16 "
+                           "needs isa=avx512bf16, not isa=%.*s; use precision = fp32 or auto",
+                           isa, (int)strlen(isa));
+        return cfg_err(host, err, SC_ECONFIG, "blas backend: [backend] precision = bf16 needs "
+                       "a CPU with AVX-512 BF16 (vdpbf16ps), which this one lacks%.*s; use "
+                       "precision = fp32 or auto", "", 0);
+    }
     const blas_lib *lib = sc_blas_lib_load();
     if (!lib->ok) {
         if (host && host->err_set)
@@ -426,7 +476,8 @@ static int blas_create(const sc_host *host, const char *options, void **ctx, sc_
         return SC_EUNSUPPORTED;
     }
     blas_ctx *c = calloc(1, sizeof *c);
-    if (!c) {
+    if (!c || (prec && bf16_ok && !(c->bf16 = sc_bf16_cache_new()))) {
+        free(c);
         if (host && host->err_set)
             host->err_set(err, SC_ENOMEM, "blas backend: out of memory");
         return SC_ENOMEM;
@@ -441,8 +492,9 @@ static int blas_create(const sc_host *host, const char *options, void **ctx, sc_
     lib->set_num_threads(1);
     if (host && host->log_msg) {
         const char *core = lib->get_corename();
-        host->log_msg(host->log, SC_LOG_DEBUG, "blas backend: %s kernels, %d threads, %s%s%s", k->isa,
-                      c->nthreads, lib->get_config(), lib->forced ? ", OPENBLAS_CORETYPE chosen: " : "",
+        host->log_msg(host->log, SC_LOG_DEBUG, "blas backend: %s kernels%s, %d threads, %s%s%s",
+                      k->isa, c->bf16 ? ", bf16 products" : "", c->nthreads, lib->get_config(),
+                      lib->forced ? ", OPENBLAS_CORETYPE chosen: " : "",
                       lib->forced ? lib->forced : "");
         /* an OpenBLAS older than the CPU falls back to SSE3 kernels */
         static const char *const weak[] = {"prescott", "core2", "penryn", "dunnington", "nehalem",
@@ -458,7 +510,13 @@ static int blas_create(const sc_host *host, const char *options, void **ctx, sc_
     return SC_OK;
 }
 
-static void blas_destroy(void *ctx) { free(ctx); }
+static void blas_destroy(void *ctx)
+{
+    blas_ctx *c = ctx;
+    if (c)
+        sc_bf16_cache_free(c->bf16);
+    free(c);
+}
 
 static int blas_supports(void *ctx, int op) { return op >= 0 && op < SC_OP_COUNT; }
 
@@ -477,7 +535,16 @@ static int blas_memcpy(void *ctx, void *dst, const void *src, size_t bytes)
     return SC_OK;
 }
 
-static const float *blas_weight(void *ctx, const float *host, size_t count) { return host; }
+/* Zero copy; with bf16 products the range is recorded so that products
+ * convert it once (blas_bf16.h).  Should recording run out of memory, the
+ * weight is converted per call instead: slower, same result. */
+static const float *blas_weight(void *ctx, const float *host, size_t count)
+{
+    blas_ctx *c = ctx;
+    if (c->bf16)
+        sc_bf16_note_weight(c->bf16, host, count);
+    return host;
+}
 
 static int blas_sync(void *ctx) { return SC_OK; }
 

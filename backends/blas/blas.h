@@ -32,6 +32,7 @@
 #include <cblas.h>
 #include "sc/backend.h"
 #include "sc/plugin.h"
+#include "blas_bf16.h"
 
 /* OpenBLAS, loaded at run time (blas_lib.c explains why). */
 typedef struct blas_lib {
@@ -117,6 +118,7 @@ typedef struct blas_ctx {
     sc_pool *pool;
     int nthreads;
     const blas_kern *k;
+    bf16_cache *bf16;     /* precision=bf16 in force (blas_bf16.h), else NULL */
 } blas_ctx;
 
 /* Run fn over [0, count) on the host pool (inline when there is none). */

@@ -182,6 +182,8 @@ int sc_blas_conv2d(void *ctx, const float *x, int Cin, int H, int W, const float
     if (Cin <= 0 || H <= 0 || W <= 0 || Cout <= 0 || kh <= 0 || kw <= 0 || stride <= 0 || pad < 0 ||
         H + 2 * pad < kh || W + 2 * pad < kw)
         return SC_EARG;
+    if (((blas_ctx *)ctx)->bf16)
+        return sc_bf16_conv(ctx, 0, x, Cin, H, W, w, b, Cout, kh, kw, stride, pad, 1, y);
     if (kh == 1 && kw == 1 && stride == 1 && pad == 0) {
         conv_1x1(ctx, x, Cin, H * W, w, b, Cout, y);
         return SC_OK;
@@ -200,6 +202,8 @@ int sc_blas_conv1d(void *ctx, const float *x, int Cin, int L, const float *w, co
     if (Cin <= 0 || L <= 0 || Cout <= 0 || k <= 0 || stride <= 0 || pad < 0 || dilation <= 0 ||
         L + 2 * pad < dilation * (k - 1) + 1)
         return SC_EARG;
+    if (((blas_ctx *)ctx)->bf16)
+        return sc_bf16_conv(ctx, 1, x, Cin, 1, L, w, b, Cout, 1, k, stride, pad, dilation, y);
     if (k == 1 && stride == 1 && pad == 0) {
         conv_1x1(ctx, x, Cin, L, w, b, Cout, y);
         return SC_OK;
@@ -267,6 +271,8 @@ int sc_blas_conv_transpose1d(void *ctx, const float *x, int Cin, int L, const fl
     int Lo = (L - 1) * stride - 2 * pad + k;
     if (Lo <= 0)
         return SC_EARG;
+    if (c->bf16)
+        return sc_bf16_convt1d(c, x, Cin, L, w, b, Cout, k, stride, pad, y);
     int nt = c->nthreads, parts = nt > 1 && Cout >= 4 * nt ? nt : 1;
     convt_job j = {.x = x, .w = w, .b = b, .y = y, .Cin = Cin, .L = L, .Cout = Cout, .k = k,
                    .stride = stride, .pad = pad, .Lo = Lo, .cchunk = (Cout + parts - 1) / parts};

@@ -81,6 +81,8 @@ int sc_blas_attention(void *ctx, const float *q, int ldq, const float *k, int ld
         return SC_EARG;
     if (Lq == 0)
         return SC_OK;
+    if (c->bf16)
+        return sc_bf16_attention(c, q, ldq, k, ldk, v, ldv, o, ldo, heads, Lq, Lk, dh, scale);
     /* The UNet's and AudioMAE's head widths have register-tiled kernels:
      * sgemm with K = 32 or N = 32 spends much of its time packing. */
     int fused = c->k->att_qk && c->k->att_pv && (dh == 32 || dh == 64);

@@ -405,6 +405,10 @@ __global__ void k_argmin(int mode, const float *dots, int nc, int j0, const floa
 
 int c_create(const sc_host *host, const char *options, void **out, sc_err *err)
 {
+    /* no bf16 kernels here: sc/backend.h says refuse bf16, auto is fp32 */
+    if (options && strstr(options, "precision=bf16"))
+        return host->err_set(err, SC_ECONFIG, "cuda: [backend] precision = bf16 is not "
+                                              "implemented by the cuda backend (use fp32 or auto)");
     cuda_ctx *c = (cuda_ctx *)calloc(1, sizeof *c);
     if (!c)
         return host->err_set(err, SC_ENOMEM, "cuda: out of memory");

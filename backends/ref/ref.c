@@ -107,6 +107,14 @@ static int ref_copy2d(void *ctx, const float *src, int lds, float *dst, int ldd,
 
 static int ref_create(const sc_host *host, const char *options, void **ctx, sc_err *err)
 {
+    /* the reference is fp32 by definition (sc/backend.h: precision) */
+    if (options && strstr(options, "precision=bf16")) {
+        if (host && host->err_set)
+            host->err_set(err, SC_ECONFIG, "ref backend: [backend] precision = bf16: the ref "
+                                           "backend computes in fp32 only (use the blas backend, "
+                                           "or precision = auto)");
+        return SC_ECONFIG;
+    }
     ref_ctx *c = calloc(1, sizeof *c);
     if (!c) {
         if (host && host->err_set)

@@ -27,6 +27,14 @@
  *
  * The op list is sc/ops.def (enum, slots and names expand it).
  *
+ * Precision: the host adds "precision=bf16" or "precision=auto" to the
+ * options of the backend instance that serves the decoder and vocoder
+ * when [backend] precision asks for it (fp32, the default, adds nothing).
+ * A backend with bf16 kernels for this CPU then runs its products (gemm,
+ * linear, convolutions, attention) on bf16-rounded inputs with fp32 sums
+ * and keeps every other op fp32; a backend without them must refuse
+ * "bf16" with SC_ECONFIG and treat "auto" as fp32.
+ *
  * ABI: new ops are appended at the end; a host checks struct_size before
  * reading a slot, so an older backend (smaller struct) still loads and its
  * missing ops fall back to ref.

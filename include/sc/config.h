@@ -18,6 +18,15 @@ extern "C" {
 #endif
 
 #define SC_NAME_MAX 64
+
+/* [backend] precision: the arithmetic of the decoder's and vocoder's
+ * products (GEMMs, convolutions, attention).  fp32 is exact to the
+ * official code; bf16 multiplies bf16-rounded inputs with fp32 sums
+ * (norms, softmax and the sampler stay fp32) and needs a backend with
+ * bf16 kernels on this CPU; auto is bf16 where the backend has it, else
+ * fp32.  The encoder stages always run fp32. */
+enum sc_precision { SC_PREC_FP32 = 0, SC_PREC_BF16 = 1, SC_PREC_AUTO = 2 };
+static const char *const sc_precision_names[3] = {"fp32", "bf16", "auto"};
 #define SC_PATH_MAX 4096
 
 /* Per-stage selection, indexed by enum sc_plugin_kind (FRONTEND..VOCODER). */
@@ -58,6 +67,8 @@ typedef struct sc_config {
     int order;                   /* DPM-Solver order 1..3 (2) */
     int method;                  /* enum sc_decoder_method (multistep) */
     int skip;                    /* enum sc_decoder_skip (time_uniform) */
+    /* [backend], continued */
+    int precision;               /* enum sc_precision (fp32) */
 } sc_config;
 
 void sc_config_defaults(sc_config *cfg);

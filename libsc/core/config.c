@@ -136,13 +136,26 @@ int sc_config_set(sc_config *cfg, const char *section, const char *key, const ch
     } else if (!strcmp(section, "backend")) {
         if (!strcmp(key, "default"))
             return copy_str(cfg->backend, sizeof cfg->backend, value, where, key, err);
-        if (!strcmp(key, "options"))
+        if (!strcmp(key, "options")) {
+            /* the session adds precision= to the decoder's and vocoder's
+             * backend only; here it would reach the encoder too */
+            if (strstr(value, "precision="))
+                return BAD("precision= is set by [backend] precision, which keeps the encoder "
+                           "fp32");
             return copy_str(cfg->backend_options, sizeof cfg->backend_options, value, where,
                             key, err);
+        }
         if (!strcmp(key, "threads")) {
             if (parse_long(value, 0, 1024, &l))
                 return BAD("0..1024, 0 = all CPUs");
             cfg->threads = (int)l;
+            return SC_OK;
+        }
+        if (!strcmp(key, "precision")) {
+            int i = sc_decoder_name_index(sc_precision_names, 3, value);
+            if (i < 0)
+                return BAD("fp32, bf16 or auto");
+            cfg->precision = i;
             return SC_OK;
         }
     } else if (!strcmp(section, "log")) {

@@ -18,6 +18,7 @@ struct sc_session {
     sc_registry *reg;
     sc_model_info model;
     sc_backend *be[MAX_BACKENDS];
+    int be_prec[MAX_BACKENDS];   /* enum sc_precision each was opened with */
     int nbe;
     sc_weights *enc, *dec;
     sc_tensor codebook;
@@ -96,20 +97,38 @@ static const char *backend_name(const sc_session *s, int kind)
     return b[0] ? b : s->cfg.backend;
 }
 
+/* [backend] precision applies to the decoder's and vocoder's products
+ * only: the encoder stages stay fp32, so their tokens never depend on it. */
+static int stage_precision(const sc_session *s, int kind)
+{
+    return kind == SC_KIND_DECODER || kind == SC_KIND_VOCODER ? s->cfg.precision : SC_PREC_FP32;
+}
+
 sc_backend *sc_session_backend(sc_session *s, int kind, sc_err *err)
 {
     const char *name = kind == SC_KIND_BACKEND ? s->cfg.backend : backend_name(s, kind);
+    int prec = stage_precision(s, kind);
     for (int i = 0; i < s->nbe; i++)
-        if (!strcmp(s->be[i]->name, name))
+        if (!strcmp(s->be[i]->name, name) && s->be_prec[i] == prec)
             return s->be[i];
     if (s->nbe == MAX_BACKENDS) {
         sc_err_set(err, SC_ERANGE, "too many backends");
         return NULL;
     }
-    sc_backend *be = sc_backend_open(s->reg, name, s->cfg.backend_options, err);
-    if (be)
+    /* fp32 passes the options untouched; otherwise the backend is told
+     * "precision=bf16|auto" (sc/backend.h says what it must do with it) */
+    char opts[sizeof s->cfg.backend_options + 32];
+    const char *o = s->cfg.backend_options;
+    if (prec != SC_PREC_FP32) {
+        snprintf(opts, sizeof opts, "%s%sprecision=%s", s->cfg.backend_options,
+                 s->cfg.backend_options[0] ? " " : "", sc_precision_names[prec]);
+        o = opts;
+    }
+    sc_backend *be = sc_backend_open(s->reg, name, o, err);
+    if (be) {
+        s->be_prec[s->nbe] = prec;
         s->be[s->nbe++] = be;
-    else if (err && err->code == SC_EUNSUPPORTED && strcmp(name, "ref")) {
+    } else if (err && err->code == SC_EUNSUPPORTED && strcmp(name, "ref")) {
         /* this machine cannot run it: name the backend that always runs */
         size_t n = strlen(err->msg);
         snprintf(err->msg + n, sizeof err->msg - n, "%s", strstr(err->msg, "install")

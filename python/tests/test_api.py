@@ -68,6 +68,9 @@ def test_bad_arguments(backend, tmp_path):
     with pytest.raises(semanticodec_c.ArgumentError) as e:
         open_codec(backend, nonsense=1)
     assert e.value.code == SC_EARG and "nonsense" in str(e.value)
+    with pytest.raises(semanticodec_c.ConfigError) as e:   # [backend] precision
+        open_codec(backend, backend_precision="fp16")
+    assert "fp16" in str(e.value) and "fp32, bf16 or auto" in str(e.value), str(e.value)
     for bad in (dict(checkpoint_path="x"), dict(cache_path="x"), dict(seed=-1),
                 dict(ddim_sample_step=2.5), dict(cfg_scale="big")):
         with pytest.raises(ValueError):
