@@ -102,8 +102,9 @@ static void setup(void)
         /* blas picks its kernels by CPU; test the narrower ones too where
          * this CPU can run them (the option is refused otherwise) */
         if (!strcmp(r->info->name, "blas")) {
-            static const char *const isas[] = {"isa=avx2", "isa=generic"};
-            for (int k = 0; k < 2 && F.nothers < MAXBE; k++) {
+            /* and the Winograd convolutions on every shape they take */
+            static const char *const isas[] = {"isa=avx2", "isa=generic", "winograd=always"};
+            for (int k = 0; k < 3 && F.nothers < MAXBE; k++) {
                 sc_err e2 = {0};
                 void *probe;
                 if (((const sc_backend_vt *)r->info->vtable)->create(&F.host, isas[k], &probe, &e2))
@@ -1366,7 +1367,13 @@ static void case_conv2d(cs *c)
                                 {5, 8, 8, 7, 1, 1, 1, 0},      {1, 64, 128, 768, 16, 16, 16, 0},
                                 {2, 5, 6, 3, 2, 3, 1, 2},      {8, 64, 4, 128, 3, 3, 1, 1},
                                 {128, 32, 32, 128, 3, 3, 2, 1}, {320, 32, 8, 320, 3, 3, 1, 1},
-                                {64, 33, 17, 32, 1, 1, 1, 0},  {3, 7, 7, 2, 5, 5, 3, 2}};
+                                {64, 33, 17, 32, 1, 1, 1, 0},  {3, 7, 7, 2, 5, 5, 3, 2},
+                                /* blas's Winograd 3x3 (by shape: >= 128 channels, rows
+                                 * >= 16; winograd=always: all): odd sizes, blocks that
+                                 * start mid-row, one row/column, 1 output channel */
+                                {128, 17, 35, 128, 3, 3, 1, 1}, {130, 6, 16, 136, 3, 3, 1, 1},
+                                {5, 1, 20, 3, 3, 3, 1, 1},      {4, 13, 1, 2, 3, 3, 1, 1},
+                                {9, 2, 2, 1, 3, 3, 1, 1},       {16, 41, 23, 1, 3, 3, 1, 1}};
     for (size_t s = 0; s < sizeof sz / sizeof sz[0]; s++) {
         const int *p = sz[s];
         int Cin = p[0], H = p[1], W = p[2], Co = p[3], kh = p[4], kw = p[5], st = p[6], pd = p[7];

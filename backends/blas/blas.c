@@ -379,10 +379,12 @@ static const blas_kern *pick_isa(const char *want)
 }
 
 /* options: comma/space separated key=value; "isa=generic|avx2|avx512" forces
- * a kernel table (tests, benchmarks). */
+ * a kernel table, "winograd=always|never" the convolution algorithm where
+ * Winograd applies (tests, benchmarks; blas_conv.c). */
 static int blas_create(const sc_host *host, const char *options, void **ctx, sc_err *err)
 {
     char isa[16] = "";
+    int wino = 0;
     if (options) {
         const char *p = options;
         while (*p) {
@@ -403,10 +405,27 @@ static int blas_create(const sc_host *host, const char *options, void **ctx, sc_
                                       isa);
                     return SC_ECONFIG;
                 }
+            } else if (len > 9 && !strncmp(p, "winograd=", 9)) {
+                const char *v = p + 9;
+                size_t n = len - 9;
+                if (n == 4 && !strncmp(v, "auto", 4))
+                    wino = 0;
+                else if (n == 6 && !strncmp(v, "always", 6))
+                    wino = 1;
+                else if (n == 5 && !strncmp(v, "never", 5))
+                    wino = -1;
+                else {
+                    if (host && host->err_set)
+                        host->err_set(err, SC_ECONFIG,
+                                      "blas backend: option winograd=%.*s: not auto, always or never",
+                                      (int)n, v);
+                    return SC_ECONFIG;
+                }
             } else {
                 if (host && host->err_set)
                     host->err_set(err, SC_ECONFIG,
-                                  "blas backend: unknown option '%.*s' (known: isa=generic|avx2|avx512)",
+                                  "blas backend: unknown option '%.*s' (known: isa=generic|avx2|avx512, "
+                                  "winograd=auto|always|never)",
                                   (int)len, p);
                 return SC_ECONFIG;
             }
@@ -437,6 +456,7 @@ static int blas_create(const sc_host *host, const char *options, void **ctx, sc_
     if (c->nthreads < 1)
         c->nthreads = 1;
     c->k = k;
+    c->wino = wino;
     /* see blas.h: OpenBLAS never threads by itself */
     lib->set_num_threads(1);
     if (host && host->log_msg) {

@@ -104,6 +104,14 @@ typedef struct blas_kern {
                    float scale, float *S, size_t lds);
     void (*att_pv)(const float *P, size_t ldp, int m, int n, const float *v, size_t ldv, int dh,
                    float *o, size_t ldo);
+    /* Winograd F(2x2, 3x3) transforms of tiles a .. a+n-1 of one tile row
+     * (blas_wino.c): wino_in reads input rows x[0..3] (NULL = zeros) of
+     * width W into V[xi vs + k] (tmp: 16 (n + 1) floats); wino_out writes
+     * output rows y0, y1 (NULL: past the image) from m[xi ms + k] plus
+     * bias (tmp: 4 n floats). */
+    void (*wino_in)(const float *const x[4], int W, int a, int n, float *v, size_t vs, float *tmp);
+    void (*wino_out)(const float *m, size_t ms, int n, float bias, float *y0, float *y1, int W,
+                     int a, float *tmp);
 } blas_kern;
 
 #define SC_BLAS_LANES 32
@@ -117,6 +125,7 @@ typedef struct blas_ctx {
     sc_pool *pool;
     int nthreads;
     const blas_kern *k;
+    int wino;   /* Winograd convolutions: 0 by shape (blas_conv.c), 1 always, -1 never */
 } blas_ctx;
 
 /* Run fn over [0, count) on the host pool (inline when there is none). */
@@ -156,6 +165,9 @@ int sc_blas_conv2d(void *ctx, const float *x, int Cin, int H, int W, const float
                    const float *b, int Cout, int kh, int kw, int stride, int pad, float *y);
 int sc_blas_conv1d(void *ctx, const float *x, int Cin, int L, const float *w, const float *b,
                    int Cout, int k, int stride, int pad, int dilation, float *y);
+/* blas_wino.c: 3x3, stride 1, padding 1 by Winograd F(2x2, 3x3) */
+int sc_blas_wino3x3(blas_ctx *c, const float *x, int Cin, int H, int W, const float *w,
+                    const float *b, int Cout, float *y);
 int sc_blas_conv_transpose1d(void *ctx, const float *x, int Cin, int L, const float *w,
                              const float *b, int Cout, int k, int stride, int pad, float *y);
 
