@@ -1403,7 +1403,14 @@ static void case_conv1d(cs *c)
      * dilation 1/3/5), conv_pre k7, stride 2, 1x1 */
     static const int sz[][7] = {{6, 37, 5, 5, 1, 2, 1},   {6, 37, 5, 3, 2, 1, 1},    {4, 50, 3, 3, 1, 5, 5},
                                 {7, 40, 9, 7, 1, 9, 3},   {3, 16, 2, 1, 1, 0, 1},    {5, 21, 4, 4, 3, 0, 2},
-                                {64, 1000, 64, 11, 1, 25, 5}, {128, 513, 256, 7, 1, 3, 1}, {32, 4001, 1, 7, 1, 3, 1}};
+                                {64, 1000, 64, 11, 1, 25, 5}, {128, 513, 256, 7, 1, 3, 1}, {32, 4001, 1, 7, 1, 3, 1},
+                                /* blas's Winograd F(3,3) (by shape: stride 1, k >= 3, >= 64
+                                 * channels; winograd=always: all): 8 blocks, a partial last
+                                 * tile, fewer outputs than one tile, no padding, k not a
+                                 * multiple of 3 */
+                                {64, 3001, 64, 7, 1, 9, 3},   {65, 301, 70, 11, 1, 25, 5},
+                                {64, 77, 64, 3, 1, 1, 1},     {64, 5, 64, 11, 1, 25, 5},
+                                {64, 40, 96, 5, 1, 0, 2},     {3, 29, 2, 4, 1, 3, 3}};
     for (size_t s = 0; s < sizeof sz / sizeof sz[0]; s++) {
         const int *p = sz[s];
         int Cin = p[0], L = p[1], Co = p[2], k = p[3], st = p[4], pd = p[5], dl = p[6];

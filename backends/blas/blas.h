@@ -112,6 +112,12 @@ typedef struct blas_kern {
     void (*wino_in)(const float *const x[4], int W, int a, int n, float *v, size_t vs, float *tmp);
     void (*wino_out)(const float *m, size_t ms, int n, float bias, float *y0, float *y1, int W,
                      int a, float *tmp);
+    /* Winograd F(3, 3) (1-D) over n tiles: wino1_in v[xi vs + t] from the
+     * 5 input streams z[u][t]; wino1_out the 3 output streams from
+     * m[xi ms + t] plus bias. */
+    void (*wino1_in)(const float *const z[5], int n, float *v, size_t vs);
+    void (*wino1_out)(const float *m, size_t ms, int n, float bias, float *y0, float *y1,
+                      float *y2);
 } blas_kern;
 
 #define SC_BLAS_LANES 32
@@ -168,6 +174,10 @@ int sc_blas_conv1d(void *ctx, const float *x, int Cin, int L, const float *w, co
 /* blas_wino.c: 3x3, stride 1, padding 1 by Winograd F(2x2, 3x3) */
 int sc_blas_wino3x3(blas_ctx *c, const float *x, int Cin, int H, int W, const float *w,
                     const float *b, int Cout, float *y);
+/* blas_wino.c: 1-D, stride 1, k >= 3, any padding and dilation, by
+ * Winograd F(3, 3) on segments of 3 taps */
+int sc_blas_wino1d(blas_ctx *c, const float *x, int Cin, int L, const float *w, const float *b,
+                   int Cout, int k, int pad, int dil, float *y);
 int sc_blas_conv_transpose1d(void *ctx, const float *x, int Cin, int L, const float *w,
                              const float *b, int Cout, int k, int stride, int pad, float *y);
 

@@ -139,3 +139,160 @@ int sc_blas_wino3x3(blas_ctx *c, const float *x, int Cin, int H, int W, const fl
     free(j.scratch);
     return SC_OK;
 }
+
+/* ---- 1-D: Winograd F(3, 3) on segments of 3 taps ----
+ *
+ * A k-tap filter (dilation d) is cut into S = ceil(k / 3) segments of 3
+ * taps (the last zero-padded).  Outputs are grouped in tiles of 3 outputs
+ * d apart: tile (tau, p) holds outputs 3d tau + p + i d, i < 3, and reads
+ * the 5 inputs 3d tau + p - pad + u d, u < 5.  Segment q of the filter
+ * needs the input patch of tile (tau + q, p), so in the transformed domain
+ * M(tau, p) = sum_q U_q . V(tau + q, p): for each of the 5 transform
+ * points, S GEMMs [Cout x Cin] x [Cin x tiles] accumulate into M.
+ * Multiplies per output and channel pair: 5 S / 3 against k, e.g. 20/3
+ * for k = 11 and 5/3 for k = 3.
+ *
+ * A block holds tiles tau0 .. tau0 + nt - 1 of every phase p < d; phase p
+ * is row p of the block's tile columns, rl = nt + S - 1 long (the last
+ * S - 1 columns are the next block's first patches, so that column c + q
+ * is tile (tau + q, p)).  The GEMMs run over all d rows at once; the
+ * columns between rows come out as garbage and are never read.  Inputs
+ * and outputs are read and written as 3d interleaved streams (position
+ * 3d j + c of a block is element j of stream c), so every transform loop
+ * is unit-stride. */
+
+typedef struct wino1_job {
+    const float *x, *w, *b;
+    float *y;
+    float *U;             /* [S][5][Cout][Cin] */
+    int Cin, L, Cout, k, pad, d, S, Lo;
+    int ntau, nt, rl, cols;
+    float *scratch;       /* per slot: V [5][Cin][cols], M [5][Cout][cols], streams */
+    size_t per_worker;
+    const blas_ctx *c;
+    int64_t tasks;
+} wino1_job;
+
+/* G of F(3, 3) at points 0, 1, -1, 2, infinity (rows scaled so that the
+ * input transform has integer entries); in double, rounded once. */
+static const double G1[5][3] = {{0.5, 0, 0},
+                                {0.5, 0.5, 0.5},
+                                {1.0 / 6, -1.0 / 6, 1.0 / 6},
+                                {1.0 / 6, 1.0 / 3, 2.0 / 3},
+                                {0, 0, 1}};
+
+static void wtrans1_task(void *arg, int64_t b, int64_t e, int wk)
+{
+    const wino1_job *j = arg;
+    size_t plane = (size_t)j->Cout * j->Cin;
+    (void)wk;
+    for (int64_t co = b; co < e; co++)
+        for (int ci = 0; ci < j->Cin; ci++) {
+            const float *g = j->w + ((size_t)co * j->Cin + ci) * j->k;
+            for (int q = 0; q < j->S; q++) {
+                double t[3];
+                for (int u = 0; u < 3; u++)
+                    t[u] = 3 * q + u < j->k ? g[3 * q + u] : 0.0;
+                for (int xi = 0; xi < 5; xi++)
+                    j->U[((size_t)q * 5 + xi) * plane + (size_t)co * j->Cin + ci] =
+                        (float)(G1[xi][0] * t[0] + G1[xi][1] * t[1] + G1[xi][2] * t[2]);
+            }
+        }
+}
+
+static void wino1_task(void *arg, int64_t b, int64_t e, int wk)
+{
+    const wino1_job *j = arg;
+    int Cin = j->Cin, Cout = j->Cout, d = j->d, D3 = 3 * d, S = j->S, rl = j->rl;
+    int cols = j->cols, nz = j->nt + S;   /* stream length */
+    float *V = j->scratch + (size_t)sc_blas_slot(j->c, j->tasks, b, wk) * j->per_worker;
+    float *M = V + (size_t)5 * Cin * cols, *X = M + (size_t)5 * Cout * cols;
+    const blas_kern *k = j->c->k;
+    size_t vplane = (size_t)Cin * cols, mplane = (size_t)Cout * cols;
+    int mcols = cols - (S - 1);
+    for (int64_t blk = b; blk < e; blk++) {
+        int tau0 = (int)blk * j->nt;
+        int nt = j->ntau - tau0 < j->nt ? j->ntau - tau0 : j->nt;
+        int base = D3 * tau0 - j->pad;   /* input position of stream 0, element 0 */
+        for (int ci = 0; ci < Cin; ci++) {
+            const float *xc = j->x + (size_t)ci * j->L;
+            /* streams: X[c][i] = x[base + D3 i + c], zero outside [0, L) */
+            for (int c = 0; c < D3; c++) {
+                float *xs = X + (size_t)c * nz;
+                int p0 = base + c;
+                for (int i = 0; i < nz; i++) {
+                    int pos = p0 + D3 * i;
+                    xs[i] = pos >= 0 && pos < j->L ? xc[pos] : 0.0f;
+                }
+            }
+            float *vc = V + (size_t)ci * cols;
+            for (int p = 0; p < d; p++) {
+                const float *z[5];
+                for (int u = 0; u < 5; u++) {
+                    int off = p + u * d;
+                    z[u] = X + (size_t)(off % D3) * nz + off / D3;
+                }
+                /* rows past the block's own tiles still feed the halo */
+                k->wino1_in(z, rl, vc + (size_t)p * rl, vplane);
+            }
+        }
+        for (int xi = 0; xi < 5; xi++)
+            for (int q = 0; q < S; q++)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Cout, mcols, Cin, 1.0f,
+                            j->U + ((size_t)q * 5 + xi) * Cout * Cin, Cin, V + xi * vplane + q,
+                            cols, q ? 1.0f : 0.0f, M + xi * mplane, cols);
+        int ob = D3 * tau0;   /* output position of stream 0, element 0 */
+        for (int co = 0; co < Cout; co++) {
+            float *yc = j->y + (size_t)co * j->Lo, bias = j->b ? j->b[co] : 0.0f;
+            const float *mc = M + (size_t)co * cols;
+            /* output streams: Y[c][i] is position ob + D3 i + c */
+            for (int p = 0; p < d; p++)
+                k->wino1_out(mc + (size_t)p * rl, mplane, nt, bias, X + (size_t)p * nz,
+                             X + (size_t)(p + d) * nz, X + (size_t)(p + 2 * d) * nz);
+            int full = (j->Lo - ob) / D3 < nt ? (j->Lo - ob) / D3 : nt;
+            for (int c = 0; c < D3; c++) {
+                const float *ys = X + (size_t)c * nz;
+                float *yo = yc + ob + c;
+                for (int i = 0; i < full; i++)
+                    yo[(size_t)D3 * i] = ys[i];
+                if (full < nt && ob + D3 * full + c < j->Lo)
+                    yo[(size_t)D3 * full] = ys[full];
+            }
+        }
+    }
+}
+
+int sc_blas_wino1d(blas_ctx *c, const float *x, int Cin, int L, const float *w, const float *b,
+                   int Cout, int k, int pad, int dil, float *y)
+{
+    wino1_job j = {.x = x, .w = w, .b = b, .y = y, .Cin = Cin, .L = L, .Cout = Cout, .k = k,
+                   .pad = pad, .d = dil};
+    j.S = (k + 2) / 3;
+    j.Lo = L + 2 * pad - dil * (k - 1);
+    j.ntau = (j.Lo + 3 * dil - 1) / (3 * dil);
+    /* ~8 blocks, each of 64 .. 512 tile columns: from the shape alone */
+    int nt = (j.ntau + 7) / 8, lo = 64 / dil, hi = 512 / dil;
+    nt = nt < lo ? lo : nt > hi ? hi : nt;
+    j.nt = nt > j.ntau ? j.ntau : nt;
+    j.rl = j.nt + j.S - 1;
+    j.cols = dil * j.rl;
+    j.tasks = (j.ntau + j.nt - 1) / j.nt;
+    j.c = c;
+    j.per_worker = (size_t)5 * ((size_t)Cin + Cout) * j.cols + (size_t)3 * dil * (j.nt + j.S);
+    int nw = j.tasks > 1 && c->nthreads > 1 ? sc_blas_slots(c, j.tasks) : 1;
+    j.U = malloc((size_t)5 * j.S * Cout * Cin * sizeof(float));
+    j.scratch = malloc(j.per_worker * (size_t)nw * sizeof(float));
+    if (!j.U || !j.scratch) {
+        free(j.U);
+        free(j.scratch);
+        return SC_ENOMEM;
+    }
+    sc_blas_par(c, Cout, wtrans1_task, &j);
+    if (nw == 1)
+        wino1_task(&j, 0, j.tasks, 0);
+    else
+        sc_blas_par(c, j.tasks, wino1_task, &j);
+    free(j.U);
+    free(j.scratch);
+    return SC_OK;
+}
