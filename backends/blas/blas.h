@@ -112,12 +112,12 @@ typedef struct blas_kern {
     void (*wino_in)(const float *const x[4], int W, int a, int n, float *v, size_t vs, float *tmp);
     void (*wino_out)(const float *m, size_t ms, int n, float bias, float *y0, float *y1, int W,
                      int a, float *tmp);
-    /* Winograd F(3, 3) (1-D) over n tiles: wino1_in v[xi vs + t] from the
-     * 5 input streams z[u][t]; wino1_out the 3 output streams from
-     * m[xi ms + t] plus bias. */
-    void (*wino1_in)(const float *const z[5], int n, float *v, size_t vs);
-    void (*wino1_out)(const float *m, size_t ms, int n, float bias, float *y0, float *y1,
-                      float *y2);
+    /* Winograd F(m, m) (1-D, n = 2m - 1 points) over nt tiles: wino1_in
+     * v[xi vs + t] = sum_u bt[xi n + u] z[u][t]; wino1_out the m output
+     * streams y[i][t] = sum_xi at[i n + xi] m[xi ms + t] + bias. */
+    void (*wino1_in)(const float *const *z, int n, const float *bt, int nt, float *v, size_t vs);
+    void (*wino1_out)(const float *m, size_t ms, int n, const float *at, int mo, int nt,
+                      float bias, float *const *y);
 } blas_kern;
 
 #define SC_BLAS_LANES 32

@@ -140,62 +140,108 @@ int sc_blas_wino3x3(blas_ctx *c, const float *x, int Cin, int H, int W, const fl
     return SC_OK;
 }
 
-/* ---- 1-D: Winograd F(3, 3) on segments of 3 taps ----
+/* ---- 1-D: Winograd F(m, m) on segments of m taps, m = 3 or 4 ----
  *
- * A k-tap filter (dilation d) is cut into S = ceil(k / 3) segments of 3
- * taps (the last zero-padded).  Outputs are grouped in tiles of 3 outputs
- * d apart: tile (tau, p) holds outputs 3d tau + p + i d, i < 3, and reads
- * the 5 inputs 3d tau + p - pad + u d, u < 5.  Segment q of the filter
- * needs the input patch of tile (tau + q, p), so in the transformed domain
- * M(tau, p) = sum_q U_q . V(tau + q, p): for each of the 5 transform
- * points, S GEMMs [Cout x Cin] x [Cin x tiles] accumulate into M.
- * Multiplies per output and channel pair: 5 S / 3 against k, e.g. 20/3
- * for k = 11 and 5/3 for k = 3.
+ * A k-tap filter (dilation d) is cut into S = ceil(k / m) segments of m
+ * taps (the last zero-padded).  Outputs are grouped in tiles of m outputs
+ * d apart: tile (tau, p) holds outputs m d tau + p + i d, i < m, and reads
+ * the n = 2m - 1 inputs m d tau + p - pad + u d, u < n.  Segment q of the
+ * filter needs the input patch of tile (tau + q, p), so in the transformed
+ * domain M(tau, p) = sum_q U_q . V(tau + q, p): for each of the n
+ * transform points, S GEMMs [Cout x Cin] x [Cin x tiles] accumulate into
+ * M.  Multiplies per output and channel pair: n S / m against k; m is
+ * picked per k for the fewest (F(3,3): 5/3 for k = 3; F(4,4): 3.5 for
+ * k = 7, 5.25 for k = 11).
  *
  * A block holds tiles tau0 .. tau0 + nt - 1 of every phase p < d; phase p
  * is row p of the block's tile columns, rl = nt + S - 1 long (the last
  * S - 1 columns are the next block's first patches, so that column c + q
  * is tile (tau + q, p)).  The GEMMs run over all d rows at once; the
  * columns between rows come out as garbage and are never read.  Inputs
- * and outputs are read and written as 3d interleaved streams (position
- * 3d j + c of a block is element j of stream c), so every transform loop
- * is unit-stride. */
+ * and outputs are read and written as m d interleaved streams (position
+ * m d j + c of a block is element j of stream c), so every transform loop
+ * is unit-stride.
+ *
+ * Points 0, 1, -1, 2, infinity (m = 3) and 0, 1, -1, 2, -2, 1/2, infinity
+ * (m = 4).  Rows of B^T are scaled to small integers, the scale going to
+ * G, which is applied to the weights in double and rounded once.  On the
+ * HiFi-GAN the wave moves by < 1e-6 against the golden (tolerance 1e-5). */
+
+typedef struct wino1_def {
+    int m, n;
+    const float *bt, *at;   /* [n][n], [m][n] */
+    const double *g;        /* [n][m] */
+} wino1_def;
+
+static const float BT3[25] = {2, -1, -2, 1, 0,
+                              0, 2, 1, -1, 0,
+                              0, -2, 3, -1, 0,
+                              0, -1, 0, 1, 0,
+                              0, 2, -1, -2, 1};
+static const float AT3[15] = {1, 1, 1, 1, 0,
+                              0, 1, -1, 2, 0,
+                              0, 1, 1, 4, 1};
+static const double G3[15] = {1.0 / 2, 0, 0,
+                              1.0 / 2, 1.0 / 2, 1.0 / 2,
+                              1.0 / 6, -1.0 / 6, 1.0 / 6,
+                              1.0 / 6, 1.0 / 3, 2.0 / 3,
+                              0, 0, 1};
+static const float BT4[49] = {4, -8, -5, 10, 1, -2, 0,
+                              0, -4, 4, 9, -1, -2, 0,
+                              0, -4, 12, -7, -3, 2, 0,
+                              0, 2, -3, -4, 3, 2, 0,
+                              0, 2, -5, 0, 5, -2, 0,
+                              0, 4, 0, -5, 0, 1, 0,
+                              0, -4, 8, 5, -10, -1, 2};
+static const float AT4[28] = {1, 1, 1, 1, 1, 1, 0,
+                              0, 1, -1, 2, -2, 0.5f, 0,
+                              0, 1, 1, 4, 4, 0.25f, 0,
+                              0, 1, -1, 8, -8, 0.125f, 1};
+static const double G4[28] = {1.0 / 4, 0, 0, 0,
+                              1.0 / 6, 1.0 / 6, 1.0 / 6, 1.0 / 6,
+                              1.0 / 18, -1.0 / 18, 1.0 / 18, -1.0 / 18,
+                              1.0 / 72, 1.0 / 36, 1.0 / 18, 1.0 / 9,
+                              1.0 / 120, -1.0 / 60, 1.0 / 30, -1.0 / 15,
+                              32.0 / 45, 16.0 / 45, 8.0 / 45, 4.0 / 45,
+                              0, 0, 0, 1.0 / 2};
+static const wino1_def DEF3 = {3, 5, BT3, AT3, G3};
+static const wino1_def DEF4 = {4, 7, BT4, AT4, G4};
+
+#define WINO1_MAXM 4
+#define WINO1_MAXN 7
 
 typedef struct wino1_job {
     const float *x, *w, *b;
     float *y;
-    float *U;             /* [S][5][Cout][Cin] */
+    const wino1_def *f;
+    float *U;             /* [S][n][Cout][Cin] */
     int Cin, L, Cout, k, pad, d, S, Lo;
     int ntau, nt, rl, cols;
-    float *scratch;       /* per slot: V [5][Cin][cols], M [5][Cout][cols], streams */
+    float *scratch;       /* per slot: V [n][Cin][cols], M [n][Cout][cols], streams */
     size_t per_worker;
     const blas_ctx *c;
     int64_t tasks;
 } wino1_job;
 
-/* G of F(3, 3) at points 0, 1, -1, 2, infinity (rows scaled so that the
- * input transform has integer entries); in double, rounded once. */
-static const double G1[5][3] = {{0.5, 0, 0},
-                                {0.5, 0.5, 0.5},
-                                {1.0 / 6, -1.0 / 6, 1.0 / 6},
-                                {1.0 / 6, 1.0 / 3, 2.0 / 3},
-                                {0, 0, 1}};
-
 static void wtrans1_task(void *arg, int64_t b, int64_t e, int wk)
 {
     const wino1_job *j = arg;
+    int m = j->f->m, n = j->f->n;
     size_t plane = (size_t)j->Cout * j->Cin;
     (void)wk;
     for (int64_t co = b; co < e; co++)
         for (int ci = 0; ci < j->Cin; ci++) {
             const float *g = j->w + ((size_t)co * j->Cin + ci) * j->k;
             for (int q = 0; q < j->S; q++) {
-                double t[3];
-                for (int u = 0; u < 3; u++)
-                    t[u] = 3 * q + u < j->k ? g[3 * q + u] : 0.0;
-                for (int xi = 0; xi < 5; xi++)
-                    j->U[((size_t)q * 5 + xi) * plane + (size_t)co * j->Cin + ci] =
-                        (float)(G1[xi][0] * t[0] + G1[xi][1] * t[1] + G1[xi][2] * t[2]);
+                double t[WINO1_MAXM];
+                for (int u = 0; u < m; u++)
+                    t[u] = m * q + u < j->k ? g[m * q + u] : 0.0;
+                for (int xi = 0; xi < n; xi++) {
+                    double s = 0;
+                    for (int u = 0; u < m; u++)
+                        s += j->f->g[xi * m + u] * t[u];
+                    j->U[((size_t)q * n + xi) * plane + (size_t)co * j->Cin + ci] = (float)s;
+                }
             }
         }
 }
@@ -203,73 +249,100 @@ static void wtrans1_task(void *arg, int64_t b, int64_t e, int wk)
 static void wino1_task(void *arg, int64_t b, int64_t e, int wk)
 {
     const wino1_job *j = arg;
-    int Cin = j->Cin, Cout = j->Cout, d = j->d, D3 = 3 * d, S = j->S, rl = j->rl;
+    const wino1_def *f = j->f;
+    int m = f->m, n = f->n;
+    int Cin = j->Cin, Cout = j->Cout, d = j->d, D = m * d, S = j->S, rl = j->rl;
     int cols = j->cols, nz = j->nt + S;   /* stream length */
     float *V = j->scratch + (size_t)sc_blas_slot(j->c, j->tasks, b, wk) * j->per_worker;
-    float *M = V + (size_t)5 * Cin * cols, *X = M + (size_t)5 * Cout * cols;
+    float *M = V + (size_t)n * Cin * cols, *X = M + (size_t)n * Cout * cols;
     const blas_kern *k = j->c->k;
     size_t vplane = (size_t)Cin * cols, mplane = (size_t)Cout * cols;
     int mcols = cols - (S - 1);
     for (int64_t blk = b; blk < e; blk++) {
         int tau0 = (int)blk * j->nt;
         int nt = j->ntau - tau0 < j->nt ? j->ntau - tau0 : j->nt;
-        int base = D3 * tau0 - j->pad;   /* input position of stream 0, element 0 */
+        int base = D * tau0 - j->pad;   /* input position of stream 0, element 0 */
+        /* stream elements whose positions lie in [0, L) for every stream */
+        int ilo = base >= 0 ? 0 : (-base + D - 1) / D;
+        int ihi = j->L - base - D + 1 <= 0 ? 0 : (j->L - base - D) / D + 1;
+        if (ihi > nz)
+            ihi = nz;
+        if (ilo > ihi)
+            ilo = ihi;
         for (int ci = 0; ci < Cin; ci++) {
             const float *xc = j->x + (size_t)ci * j->L;
-            /* streams: X[c][i] = x[base + D3 i + c], zero outside [0, L) */
-            for (int c = 0; c < D3; c++) {
+            /* streams: X[c][i] = x[base + D i + c], zero outside [0, L) */
+            for (int c = 0; c < D; c++) {
                 float *xs = X + (size_t)c * nz;
                 int p0 = base + c;
-                for (int i = 0; i < nz; i++) {
-                    int pos = p0 + D3 * i;
+                for (int i = 0; i < ilo; i++) {
+                    int pos = p0 + D * i;
+                    xs[i] = pos >= 0 && pos < j->L ? xc[pos] : 0.0f;
+                }
+                const float *src = xc + p0;
+                for (int i = ilo; i < ihi; i++)
+                    xs[i] = src[(size_t)D * i];
+                for (int i = ihi; i < nz; i++) {
+                    int pos = p0 + D * i;
                     xs[i] = pos >= 0 && pos < j->L ? xc[pos] : 0.0f;
                 }
             }
             float *vc = V + (size_t)ci * cols;
             for (int p = 0; p < d; p++) {
-                const float *z[5];
-                for (int u = 0; u < 5; u++) {
+                const float *z[WINO1_MAXN];
+                for (int u = 0; u < n; u++) {
                     int off = p + u * d;
-                    z[u] = X + (size_t)(off % D3) * nz + off / D3;
+                    z[u] = X + (size_t)(off % D) * nz + off / D;
                 }
                 /* rows past the block's own tiles still feed the halo */
-                k->wino1_in(z, rl, vc + (size_t)p * rl, vplane);
+                k->wino1_in(z, n, f->bt, rl, vc + (size_t)p * rl, vplane);
             }
         }
-        for (int xi = 0; xi < 5; xi++)
+        for (int xi = 0; xi < n; xi++)
             for (int q = 0; q < S; q++)
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Cout, mcols, Cin, 1.0f,
-                            j->U + ((size_t)q * 5 + xi) * Cout * Cin, Cin, V + xi * vplane + q,
+                            j->U + ((size_t)q * n + xi) * Cout * Cin, Cin, V + xi * vplane + q,
                             cols, q ? 1.0f : 0.0f, M + xi * mplane, cols);
-        int ob = D3 * tau0;   /* output position of stream 0, element 0 */
+        int ob = D * tau0;   /* output position of stream 0, element 0 */
+        int full = (j->Lo - ob) / D < nt ? (j->Lo - ob) / D : nt;
         for (int co = 0; co < Cout; co++) {
             float *yc = j->y + (size_t)co * j->Lo, bias = j->b ? j->b[co] : 0.0f;
             const float *mc = M + (size_t)co * cols;
-            /* output streams: Y[c][i] is position ob + D3 i + c */
-            for (int p = 0; p < d; p++)
-                k->wino1_out(mc + (size_t)p * rl, mplane, nt, bias, X + (size_t)p * nz,
-                             X + (size_t)(p + d) * nz, X + (size_t)(p + 2 * d) * nz);
-            int full = (j->Lo - ob) / D3 < nt ? (j->Lo - ob) / D3 : nt;
-            for (int c = 0; c < D3; c++) {
+            /* output streams: Y[c][i] is position ob + D i + c */
+            for (int p = 0; p < d; p++) {
+                float *ys[WINO1_MAXM];
+                for (int i = 0; i < m; i++)
+                    ys[i] = X + (size_t)(p + i * d) * nz;
+                k->wino1_out(mc + (size_t)p * rl, mplane, n, f->at, m, nt, bias, ys);
+            }
+            for (int c = 0; c < D; c++) {
                 const float *ys = X + (size_t)c * nz;
                 float *yo = yc + ob + c;
                 for (int i = 0; i < full; i++)
-                    yo[(size_t)D3 * i] = ys[i];
-                if (full < nt && ob + D3 * full + c < j->Lo)
-                    yo[(size_t)D3 * full] = ys[full];
+                    yo[(size_t)D * i] = ys[i];
+                if (full < nt && ob + D * full + c < j->Lo)
+                    yo[(size_t)D * full] = ys[full];
             }
         }
     }
+}
+
+/* The tile size with the fewest multiplies for k taps: n ceil(k/m) / m. */
+static const wino1_def *pick1(int k)
+{
+    int c3 = 5 * ((k + 2) / 3) * 4, c4 = 7 * ((k + 3) / 4) * 3;   /* x 12 */
+    return c4 < c3 ? &DEF4 : &DEF3;
 }
 
 int sc_blas_wino1d(blas_ctx *c, const float *x, int Cin, int L, const float *w, const float *b,
                    int Cout, int k, int pad, int dil, float *y)
 {
     wino1_job j = {.x = x, .w = w, .b = b, .y = y, .Cin = Cin, .L = L, .Cout = Cout, .k = k,
-                   .pad = pad, .d = dil};
-    j.S = (k + 2) / 3;
+                   .pad = pad, .d = dil, .f = pick1(k)};
+    int m = j.f->m, n = j.f->n;
+    j.S = (k + m - 1) / m;
     j.Lo = L + 2 * pad - dil * (k - 1);
-    j.ntau = (j.Lo + 3 * dil - 1) / (3 * dil);
+    j.ntau = (j.Lo + m * dil - 1) / (m * dil);
     /* ~8 blocks, each of 64 .. 512 tile columns: from the shape alone */
     int nt = (j.ntau + 7) / 8, lo = 64 / dil, hi = 512 / dil;
     nt = nt < lo ? lo : nt > hi ? hi : nt;
@@ -278,9 +351,9 @@ int sc_blas_wino1d(blas_ctx *c, const float *x, int Cin, int L, const float *w, 
     j.cols = dil * j.rl;
     j.tasks = (j.ntau + j.nt - 1) / j.nt;
     j.c = c;
-    j.per_worker = (size_t)5 * ((size_t)Cin + Cout) * j.cols + (size_t)3 * dil * (j.nt + j.S);
+    j.per_worker = (size_t)n * ((size_t)Cin + Cout) * j.cols + (size_t)m * dil * (j.nt + j.S);
     int nw = j.tasks > 1 && c->nthreads > 1 ? sc_blas_slots(c, j.tasks) : 1;
-    j.U = malloc((size_t)5 * j.S * Cout * Cin * sizeof(float));
+    j.U = malloc((size_t)n * j.S * Cout * Cin * sizeof(float));
     j.scratch = malloc(j.per_worker * (size_t)nw * sizeof(float));
     if (!j.U || !j.scratch) {
         free(j.U);
