@@ -117,7 +117,7 @@ int sc_blas_wino3x3(blas_ctx *c, const float *x, int Cin, int H, int W, const fl
      * the image has 128 tiles or more: from the shape alone. */
     int nb = (j.ntiles + 3) / 4;
     nb = (nb + 15) / 16 * 16;
-    j.nb = nb > 256 ? 256 : nb < 32 ? 32 : nb;
+    j.nb = nb > 512 ? 512 : nb < 32 ? 32 : nb;
     j.tasks = (j.ntiles + j.nb - 1) / j.nb;
     j.c = c;
     /* V, M, and the row kernels' 16 (tiles + 1) floats */
@@ -344,7 +344,7 @@ int sc_blas_wino1d(blas_ctx *c, const float *x, int Cin, int L, const float *w, 
     j.Lo = L + 2 * pad - dil * (k - 1);
     j.ntau = (j.Lo + m * dil - 1) / (m * dil);
     /* ~8 blocks, each of 64 .. 512 tile columns: from the shape alone */
-    int nt = (j.ntau + 7) / 8, lo = 64 / dil, hi = 512 / dil;
+    int nt = (j.ntau + 3) / 4, lo = 64 / dil, hi = 1024 / dil;
     nt = nt < lo ? lo : nt > hi ? hi : nt;
     j.nt = nt > j.ntau ? j.ntau : nt;
     j.rl = j.nt + j.S - 1;
