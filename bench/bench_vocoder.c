@@ -8,6 +8,11 @@
  *
  * FLOP per window (ARCHITECTURE.md §12, 1 MAC = 2 FLOP): VAE 670.5 GFLOP
  * (335.2 GMAC, of which the mid attention 21.5), HiFi-GAN 1027 GFLOP.
+ * These count direct convolutions; the blas backend's Winograd paths do
+ * fewer multiplies (2.25x fewer for the VAE's 3x3, ~2x for the HiFi-GAN
+ * resblocks), so its rate can exceed the sgemm ceiling.  The CPU seconds
+ * (all threads) are printed too: on a shared machine they move less than
+ * the wall time.
  * Synthetic weights; inputs are the golden short latent and mel when
  * $SC_REFDIR has them, else a fixed pattern (the time does not depend on
  * the values).
