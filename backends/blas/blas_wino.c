@@ -17,6 +17,7 @@
  * block: the result is the same bits at any thread count.  A block's
  * transformed input and GEMM output live in its worker's scratch.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "blas.h"
@@ -271,21 +272,19 @@ static void wino1_task(void *arg, int64_t b, int64_t e, int wk)
             ilo = ihi;
         for (int ci = 0; ci < Cin; ci++) {
             const float *xc = j->x + (size_t)ci * j->L;
-            /* streams: X[c][i] = x[base + D i + c], zero outside [0, L) */
-            for (int c = 0; c < D; c++) {
-                float *xs = X + (size_t)c * nz;
-                int p0 = base + c;
-                for (int i = 0; i < ilo; i++) {
-                    int pos = p0 + D * i;
-                    xs[i] = pos >= 0 && pos < j->L ? xc[pos] : 0.0f;
-                }
-                const float *src = xc + p0;
-                for (int i = ilo; i < ihi; i++)
-                    xs[i] = src[(size_t)D * i];
-                for (int i = ihi; i < nz; i++) {
-                    int pos = p0 + D * i;
-                    xs[i] = pos >= 0 && pos < j->L ? xc[pos] : 0.0f;
-                }
+            /* streams: X[c][i] = x[base + D i + c], zero outside [0, L);
+             * read in order, written to the D streams */
+            for (int i = 0; i < nz; i++) {
+                const float *src = xc + base + (ptrdiff_t)D * i;
+                float *xs = X + i;
+                if (i >= ilo && i < ihi)
+                    for (int c = 0; c < D; c++)
+                        xs[(size_t)c * nz] = src[c];
+                else
+                    for (int c = 0; c < D; c++) {
+                        int pos = base + D * i + c;
+                        xs[(size_t)c * nz] = pos >= 0 && pos < j->L ? xc[pos] : 0.0f;
+                    }
             }
             float *vc = V + (size_t)ci * cols;
             for (int p = 0; p < d; p++) {
@@ -315,14 +314,14 @@ static void wino1_task(void *arg, int64_t b, int64_t e, int wk)
                     ys[i] = X + (size_t)(p + i * d) * nz;
                 k->wino1_out(mc + (size_t)p * rl, mplane, n, f->at, m, nt, bias, ys);
             }
-            for (int c = 0; c < D; c++) {
-                const float *ys = X + (size_t)c * nz;
-                float *yo = yc + ob + c;
-                for (int i = 0; i < full; i++)
-                    yo[(size_t)D * i] = ys[i];
-                if (full < nt && ob + D * full + c < j->Lo)
-                    yo[(size_t)D * full] = ys[full];
-            }
+            /* written in order, read from the D streams */
+            float *yo = yc + ob;
+            for (int i = 0; i < full; i++, yo += D)
+                for (int c = 0; c < D; c++)
+                    yo[c] = X[(size_t)c * nz + i];
+            if (full < nt)
+                for (int c = 0; c < D && ob + D * full + c < j->Lo; c++)
+                    yo[c] = X[(size_t)c * nz + full];
         }
     }
 }
