@@ -247,6 +247,8 @@ static const bcase CASES[] = {
     {"conv1d hifigan 256 k3 d1 L20484", B_CONV1D, {256, 20484, 256, 3, 1, 1, 1}},
     {"conv1d hifigan 64 k11 d5 L81936", B_CONV1D, {64, 81936, 64, 11, 1, 25, 5}},
     {"conv1d hifigan 64 k3 d1 L81936", B_CONV1D, {64, 81936, 64, 3, 1, 1, 1}},
+    {"conv1d hifigan 32 k11 d5 L163872", B_CONV1D, {32, 163872, 32, 11, 1, 25, 5}},
+    {"conv1d hifigan 32 k3 d1 L163872", B_CONV1D, {32, 163872, 32, 3, 1, 1, 1}},
     {"conv1d hifigan pre 64->1024 k7 L1024", B_CONV1D, {64, 1024, 1024, 7, 1, 3, 1}},
     {"convt1d hifigan 1024->512 k16 s5 L1024", B_CONVT1D, {1024, 1024, 512, 16, 5, 5}},
     {"convt1d hifigan 128->64 k4 s2 L40968", B_CONVT1D, {128, 40968, 64, 4, 2, 1}},

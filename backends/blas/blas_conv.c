@@ -211,13 +211,15 @@ int sc_blas_conv2d(void *ctx, const float *x, int Cin, int H, int W, const float
 }
 
 /* Winograd for a stride-1 1-D convolution of 3 taps or more when both
- * channel counts are >= 64: the HiFi-GAN's (only the vocoder runs 1-D
- * convolutions). */
-static int use_wino1(const blas_ctx *c, int Cin, int Cout)
+ * channel counts are >= 64, or >= 32 with 5 taps or more (with 32
+ * channels and 3 taps the small GEMMs lose what the transform saves):
+ * the HiFi-GAN's but conv_post (only the vocoder runs 1-D convolutions). */
+static int use_wino1(const blas_ctx *c, int Cin, int Cout, int k)
 {
     if (c->wino)
         return c->wino > 0;
-    return Cin >= 64 && Cout >= 64;
+    int ch = Cin < Cout ? Cin : Cout;
+    return ch >= 64 || (ch >= 32 && k >= 5);
 }
 
 int sc_blas_conv1d(void *ctx, const float *x, int Cin, int L, const float *w, const float *b,
@@ -230,7 +232,7 @@ int sc_blas_conv1d(void *ctx, const float *x, int Cin, int L, const float *w, co
         conv_1x1(ctx, x, Cin, L, w, b, Cout, y);
         return SC_OK;
     }
-    if (stride == 1 && k >= 3 && use_wino1(ctx, Cin, Cout))
+    if (stride == 1 && k >= 3 && use_wino1(ctx, Cin, Cout, k))
         return sc_blas_wino1d(ctx, x, Cin, L, w, b, Cout, k, pad, dilation, y);
     int Lo = (L + 2 * pad - dilation * (k - 1) - 1) / stride + 1;
     conv_job j = {.x = x, .w = w, .b = b, .y = y, .Cin = Cin, .H = 1, .W = L, .Cout = Cout,
