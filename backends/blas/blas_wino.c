@@ -342,8 +342,13 @@ int sc_blas_wino1d(blas_ctx *c, const float *x, int Cin, int L, const float *w, 
     j.S = (k + m - 1) / m;
     j.Lo = L + 2 * pad - dil * (k - 1);
     j.ntau = (j.Lo + m * dil - 1) / (m * dil);
-    /* ~8 blocks, each of 64 .. 512 tile columns: from the shape alone */
+    /* 4 blocks (2 where a block would have fewer tile columns than output
+     * channels: each GEMM repacks its Cout x Cin filter, so short GEMMs of
+     * a wide layer spend their time packing), each of 64 .. 1024 tile
+     * columns: from the shape alone */
     int nt = (j.ntau + 3) / 4, lo = 64 / dil, hi = 1024 / dil;
+    if ((int64_t)dil * nt < Cout)
+        nt = (j.ntau + 1) / 2;
     nt = nt < lo ? lo : nt > hi ? hi : nt;
     j.nt = nt > j.ntau ? j.ntau : nt;
     j.rl = j.nt + j.S - 1;
