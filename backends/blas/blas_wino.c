@@ -26,6 +26,7 @@ typedef struct wino_job {
     const float *x, *w, *b;
     float *y;
     float *U;             /* [16][Cout][Cin] */
+    float *wtmp;          /* per slot: 21 Cin floats (wtrans_task) */
     int Cin, H, W, Cout;
     int tw, ntiles;       /* tiles per row, tiles in all */
     int nb;               /* tiles per block */
@@ -35,32 +36,46 @@ typedef struct wino_job {
     int64_t tasks;
 } wino_job;
 
-/* U[xi][co][ci] = (G g G^T)[xi] for output channels [b, e). */
+/* U[xi][co][ci] = (G g G^T)[xi] for output channels [b, e): the filter
+ * of one output channel is first turned tap-major (g[tap][ci]), so that
+ * every loop below runs over contiguous input channels. */
 static void wtrans_task(void *arg, int64_t b, int64_t e, int wk)
 {
     const wino_job *j = arg;
-    size_t plane = (size_t)j->Cout * j->Cin;
-    (void)wk;
-    for (int64_t co = b; co < e; co++)
-        for (int ci = 0; ci < j->Cin; ci++) {
-            const float *g = j->w + ((size_t)co * j->Cin + ci) * 9;
-            float t[4][3], u[4][4];
-            for (int c = 0; c < 3; c++) {
-                t[0][c] = g[c];
-                t[1][c] = 0.5f * (g[c] + g[3 + c] + g[6 + c]);
-                t[2][c] = 0.5f * (g[c] - g[3 + c] + g[6 + c]);
-                t[3][c] = g[6 + c];
+    int Cin = j->Cin;
+    size_t plane = (size_t)j->Cout * Cin;
+    float *g = j->wtmp + (size_t)sc_blas_slot(j->c, j->Cout, b, wk) * 21 * Cin;   /* [9][Cin] */
+    float *t = g + (size_t)9 * Cin;                                                 /* [12][Cin] */
+    for (int64_t co = b; co < e; co++) {
+        const float *w = j->w + (size_t)co * Cin * 9;
+        for (int ci = 0; ci < Cin; ci++)
+            for (int k = 0; k < 9; k++)
+                g[(size_t)k * Cin + ci] = w[(size_t)ci * 9 + k];
+        /* t = G g: rows 0..3, columns (taps of a row) 0..2 */
+        for (int c = 0; c < 3; c++) {
+            const float *g0 = g + (size_t)c * Cin, *g1 = g0 + 3 * (size_t)Cin, *g2 = g1 + 3 * (size_t)Cin;
+            float *t0 = t + (size_t)c * Cin, *t1 = t0 + 3 * (size_t)Cin, *t2 = t1 + 3 * (size_t)Cin,
+                  *t3 = t2 + 3 * (size_t)Cin;
+            for (int ci = 0; ci < Cin; ci++) {
+                t0[ci] = g0[ci];
+                t1[ci] = 0.5f * (g0[ci] + g1[ci] + g2[ci]);
+                t2[ci] = 0.5f * (g0[ci] - g1[ci] + g2[ci]);
+                t3[ci] = g2[ci];
             }
-            for (int r = 0; r < 4; r++) {
-                u[r][0] = t[r][0];
-                u[r][1] = 0.5f * (t[r][0] + t[r][1] + t[r][2]);
-                u[r][2] = 0.5f * (t[r][0] - t[r][1] + t[r][2]);
-                u[r][3] = t[r][2];
-            }
-            float *dst = j->U + (size_t)co * j->Cin + ci;
-            for (int xi = 0; xi < 16; xi++)
-                dst[xi * plane] = u[xi / 4][xi % 4];
         }
+        /* u = t G^T, straight into the 16 planes */
+        for (int r = 0; r < 4; r++) {
+            const float *a0 = t + (size_t)(3 * r) * Cin, *a1 = a0 + Cin, *a2 = a1 + Cin;
+            float *u0 = j->U + (size_t)(4 * r) * plane + (size_t)co * Cin, *u1 = u0 + plane,
+                  *u2 = u1 + plane, *u3 = u2 + plane;
+            for (int ci = 0; ci < Cin; ci++) {
+                u0[ci] = a0[ci];
+                u1[ci] = 0.5f * (a0[ci] + a1[ci] + a2[ci]);
+                u2[ci] = 0.5f * (a0[ci] - a1[ci] + a2[ci]);
+                u3[ci] = a2[ci];
+            }
+        }
+    }
 }
 
 static void wino_task(void *arg, int64_t b, int64_t e, int wk)
@@ -114,8 +129,8 @@ int sc_blas_wino3x3(blas_ctx *c, const float *x, int Cin, int H, int W, const fl
     wino_job j = {.x = x, .w = w, .b = b, .y = y, .Cin = Cin, .H = H, .W = W, .Cout = Cout};
     j.tw = (W + 1) / 2;
     j.ntiles = ((H + 1) / 2) * j.tw;
-    /* ~256 tiles a block (GEMMs of 256 columns), at least 4 blocks when
-     * the image has 128 tiles or more: from the shape alone. */
+    /* 4 blocks of 32 .. 512 tiles (GEMMs of as many columns): from the
+     * shape alone. */
     int nb = (j.ntiles + 3) / 4;
     nb = (nb + 15) / 16 * 16;
     j.nb = nb > 512 ? 512 : nb < 32 ? 32 : nb;
@@ -126,9 +141,12 @@ int sc_blas_wino3x3(blas_ctx *c, const float *x, int Cin, int H, int W, const fl
     int nw = j.tasks > 1 && c->nthreads > 1 ? sc_blas_slots(c, j.tasks) : 1;
     j.U = malloc((size_t)16 * Cout * Cin * sizeof(float));
     j.scratch = malloc(j.per_worker * (size_t)nw * sizeof(float));
-    if (!j.U || !j.scratch) {
+    /* the filter transform's slots: its tasks are the output channels */
+    j.wtmp = malloc((size_t)21 * Cin * (size_t)sc_blas_slots(c, Cout) * sizeof(float));
+    if (!j.U || !j.scratch || !j.wtmp) {
         free(j.U);
         free(j.scratch);
+        free(j.wtmp);
         return SC_ENOMEM;
     }
     sc_blas_par(c, Cout, wtrans_task, &j);
@@ -138,6 +156,7 @@ int sc_blas_wino3x3(blas_ctx *c, const float *x, int Cin, int H, int W, const fl
         sc_blas_par(c, j.tasks, wino_task, &j);
     free(j.U);
     free(j.scratch);
+    free(j.wtmp);
     return SC_OK;
 }
 
@@ -216,6 +235,7 @@ typedef struct wino1_job {
     float *y;
     const wino1_def *f;
     float *U;             /* [S][n][Cout][Cin] */
+    float *wtmp;          /* per slot: k Cin floats (wtrans1_task) */
     int Cin, L, Cout, k, pad, d, S, Lo;
     int ntau, nt, rl, cols;
     float *scratch;       /* per slot: V [n][Cin][cols], M [n][Cout][cols], streams */
@@ -224,27 +244,36 @@ typedef struct wino1_job {
     int64_t tasks;
 } wino1_job;
 
+/* U[q][xi][co][ci] = (G g_q)[xi] for output channels [b, e), g_q the
+ * taps m q .. m q + m - 1 (zero past k); the filter of one output channel
+ * is first turned tap-major so that the loops run over contiguous input
+ * channels. */
 static void wtrans1_task(void *arg, int64_t b, int64_t e, int wk)
 {
     const wino1_job *j = arg;
-    int m = j->f->m, n = j->f->n;
-    size_t plane = (size_t)j->Cout * j->Cin;
-    (void)wk;
-    for (int64_t co = b; co < e; co++)
-        for (int ci = 0; ci < j->Cin; ci++) {
-            const float *g = j->w + ((size_t)co * j->Cin + ci) * j->k;
-            for (int q = 0; q < j->S; q++) {
-                double t[WINO1_MAXM];
-                for (int u = 0; u < m; u++)
-                    t[u] = m * q + u < j->k ? g[m * q + u] : 0.0;
-                for (int xi = 0; xi < n; xi++) {
-                    double s = 0;
-                    for (int u = 0; u < m; u++)
-                        s += j->f->g[xi * m + u] * t[u];
-                    j->U[((size_t)q * n + xi) * plane + (size_t)co * j->Cin + ci] = (float)s;
+    int m = j->f->m, n = j->f->n, Cin = j->Cin, k = j->k;
+    size_t plane = (size_t)j->Cout * Cin;
+    float *g = j->wtmp + (size_t)sc_blas_slot(j->c, j->Cout, b, wk) * k * Cin;   /* [k][Cin] */
+    for (int64_t co = b; co < e; co++) {
+        const float *w = j->w + (size_t)co * Cin * k;
+        for (int ci = 0; ci < Cin; ci++)
+            for (int kk = 0; kk < k; kk++)
+                g[(size_t)kk * Cin + ci] = w[(size_t)ci * k + kk];
+        for (int q = 0; q < j->S; q++) {
+            int nu = k - m * q < m ? k - m * q : m;   /* real taps of the segment */
+            for (int xi = 0; xi < n; xi++) {
+                const double *gx = j->f->g + (size_t)xi * m;
+                float *u = j->U + ((size_t)q * n + xi) * plane + (size_t)co * Cin;
+                const float *g0 = g + (size_t)(m * q) * Cin;
+                for (int ci = 0; ci < Cin; ci++) {
+                    double acc = 0;
+                    for (int t = 0; t < nu; t++)
+                        acc += gx[t] * g0[(size_t)t * Cin + ci];
+                    u[ci] = (float)acc;
                 }
             }
         }
+    }
 }
 
 static void wino1_task(void *arg, int64_t b, int64_t e, int wk)
@@ -359,9 +388,11 @@ int sc_blas_wino1d(blas_ctx *c, const float *x, int Cin, int L, const float *w, 
     int nw = j.tasks > 1 && c->nthreads > 1 ? sc_blas_slots(c, j.tasks) : 1;
     j.U = malloc((size_t)n * j.S * Cout * Cin * sizeof(float));
     j.scratch = malloc(j.per_worker * (size_t)nw * sizeof(float));
-    if (!j.U || !j.scratch) {
+    j.wtmp = malloc((size_t)k * Cin * (size_t)sc_blas_slots(c, Cout) * sizeof(float));
+    if (!j.U || !j.scratch || !j.wtmp) {
         free(j.U);
         free(j.scratch);
+        free(j.wtmp);
         return SC_ENOMEM;
     }
     sc_blas_par(c, Cout, wtrans1_task, &j);
@@ -371,5 +402,6 @@ int sc_blas_wino1d(blas_ctx *c, const float *x, int Cin, int L, const float *w, 
         sc_blas_par(c, j.tasks, wino1_task, &j);
     free(j.U);
     free(j.scratch);
+    free(j.wtmp);
     return SC_OK;
 }
