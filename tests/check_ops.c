@@ -102,8 +102,9 @@ static void setup(void)
         /* blas picks its kernels by CPU; test the narrower ones too where
          * this CPU can run them (the option is refused otherwise) */
         if (!strcmp(r->info->name, "blas")) {
-            static const char *const isas[] = {"isa=avx2", "isa=generic"};
-            for (int k = 0; k < 2 && F.nothers < MAXBE; k++) {
+            /* and the Winograd convolutions on every shape they take */
+            static const char *const isas[] = {"isa=avx2", "isa=generic", "winograd=always"};
+            for (int k = 0; k < 3 && F.nothers < MAXBE; k++) {
                 sc_err e2 = {0};
                 void *probe;
                 if (((const sc_backend_vt *)r->info->vtable)->create(&F.host, isas[k], &probe, &e2))
@@ -1367,7 +1368,13 @@ static void case_conv2d(cs *c)
                                 {5, 8, 8, 7, 1, 1, 1, 0},      {1, 64, 128, 768, 16, 16, 16, 0},
                                 {2, 5, 6, 3, 2, 3, 1, 2},      {8, 64, 4, 128, 3, 3, 1, 1},
                                 {128, 32, 32, 128, 3, 3, 2, 1}, {320, 32, 8, 320, 3, 3, 1, 1},
-                                {64, 33, 17, 32, 1, 1, 1, 0},  {3, 7, 7, 2, 5, 5, 3, 2}};
+                                {64, 33, 17, 32, 1, 1, 1, 0},  {3, 7, 7, 2, 5, 5, 3, 2},
+                                /* blas's Winograd 3x3 (by shape: >= 128 channels, rows
+                                 * >= 16; winograd=always: all): odd sizes, blocks that
+                                 * start mid-row, one row/column, 1 output channel */
+                                {128, 17, 35, 128, 3, 3, 1, 1}, {130, 6, 16, 136, 3, 3, 1, 1},
+                                {5, 1, 20, 3, 3, 3, 1, 1},      {4, 13, 1, 2, 3, 3, 1, 1},
+                                {9, 2, 2, 1, 3, 3, 1, 1},       {16, 41, 23, 1, 3, 3, 1, 1}};
     for (size_t s = 0; s < sizeof sz / sizeof sz[0]; s++) {
         const int *p = sz[s];
         int Cin = p[0], H = p[1], W = p[2], Co = p[3], kh = p[4], kw = p[5], st = p[6], pd = p[7];
@@ -1397,7 +1404,15 @@ static void case_conv1d(cs *c)
      * dilation 1/3/5), conv_pre k7, stride 2, 1x1 */
     static const int sz[][7] = {{6, 37, 5, 5, 1, 2, 1},   {6, 37, 5, 3, 2, 1, 1},    {4, 50, 3, 3, 1, 5, 5},
                                 {7, 40, 9, 7, 1, 9, 3},   {3, 16, 2, 1, 1, 0, 1},    {5, 21, 4, 4, 3, 0, 2},
-                                {64, 1000, 64, 11, 1, 25, 5}, {128, 513, 256, 7, 1, 3, 1}, {32, 4001, 1, 7, 1, 3, 1}};
+                                {64, 1000, 64, 11, 1, 25, 5}, {128, 513, 256, 7, 1, 3, 1}, {32, 4001, 1, 7, 1, 3, 1},
+                                /* blas's Winograd F(3,3) (by shape: stride 1, k >= 3, >= 64
+                                 * channels; winograd=always: all): 8 blocks, a partial last
+                                 * tile, fewer outputs than one tile, no padding, k not a
+                                 * multiple of 3 */
+                                {64, 3001, 64, 7, 1, 9, 3},   {65, 301, 70, 11, 1, 25, 5},
+                                {64, 77, 64, 3, 1, 1, 1},     {64, 5, 64, 11, 1, 25, 5},
+                                {64, 40, 96, 5, 1, 0, 2},     {3, 29, 2, 4, 1, 3, 3},
+                                {32, 700, 32, 7, 1, 9, 3}};
     for (size_t s = 0; s < sizeof sz / sizeof sz[0]; s++) {
         const int *p = sz[s];
         int Cin = p[0], L = p[1], Co = p[2], k = p[3], st = p[4], pd = p[5], dl = p[6];
@@ -1877,6 +1892,71 @@ START_TEST(threads_op)
 }
 END_TEST
 
+/* blas's Winograd convolutions cut their work by shape only: the same
+ * bits at every pool size (real threads 2 and 3, splits of 5 to 1100).
+ * Shapes: several blocks, blocks starting mid-row, partial tiles, every
+ * dilation and tap count the HiFi-GAN uses. */
+static void wino_run(const be_t *b, int dim, const int *p, const float *x, const float *w,
+                     const float *bias, float *y, size_t nx, size_t nw, size_t ny)
+{
+    float *dx = b_in(b, x, nx), *dw = b_in(b, w, nw), *db = b_in(b, bias, (size_t)p[3]);
+    float *dy = b_in(b, NULL, ny);
+    if (dim == 2)
+        ck_assert_int_eq(b->vt->conv2d(b->ctx, dx, p[0], p[1], p[2], dw, db, p[3], 3, 3, 1, 1, dy), SC_OK);
+    else
+        ck_assert_int_eq(b->vt->conv1d(b->ctx, dx, p[0], p[1], dw, db, p[3], p[4], 1, p[5], p[6], dy),
+                         SC_OK);
+    b_get(b, y, dy, ny);
+    b_free(b, dx), b_free(b, dw), b_free(b, db), b_free(b, dy);
+}
+
+START_TEST(threads_wino)
+{
+    /* 2-D: Cin H W Cout; 1-D: Cin L - Cout k pad dilation */
+    static const int c2[][4] = {{128, 17, 35, 128}, {16, 41, 23, 1}, {130, 6, 16, 136}};
+    static const int c1[][7] = {{64, 3001, 0, 64, 7, 9, 3}, {65, 301, 0, 70, 11, 25, 5},
+                                {64, 2077, 0, 64, 3, 1, 1}, {8, 500, 0, 1, 11, 5, 1}};
+    static const int pools[][2] = {{2, 1}, {3, 1}, {5, 0}, {7, 0}, {64, 0}, {1100, 0}};
+    int bad = 0, ncases = 0;
+    for (int i = 0; i < F.nothers; i++) {
+        if (!strstr(F.others[i].name, "winograd=always"))
+            continue;
+        tpool one;
+        tpool_open(&one, &F.others[i], 1, 0);
+        rng g = {99};
+        for (int dim = 2; dim >= 1; dim--) {
+            size_t ncase = dim == 2 ? sizeof c2 / sizeof c2[0] : sizeof c1 / sizeof c1[0];
+            for (size_t s = 0; s < ncase; s++) {
+                int p[7] = {0};
+                memcpy(p, dim == 2 ? c2[s] : c1[s], sizeof(int) * (dim == 2 ? 4 : 7));
+                int Lo = dim == 2 ? p[1] * p[2] : p[1] + 2 * p[5] - p[6] * (p[4] - 1);
+                size_t nx = (size_t)p[0] * (dim == 2 ? (size_t)p[1] * p[2] : (size_t)p[1]);
+                size_t nw = (size_t)p[3] * p[0] * (dim == 2 ? 9 : p[4]), ny = (size_t)p[3] * Lo;
+                float *x = rvec(&g, nx, 1), *w = rvec(&g, nw, 0.2f), *bias = rvec(&g, p[3], 1);
+                float *y1 = malloc(ny * sizeof(float)), *yn = malloc(ny * sizeof(float));
+                wino_run(&one.be, dim, p, x, w, bias, y1, nx, nw, ny);
+                for (size_t k = 0; k < sizeof pools / sizeof pools[0]; k++) {
+                    tpool t;
+                    tpool_open(&t, &F.others[i], pools[k][0], pools[k][1]);
+                    wino_run(&t.be, dim, p, x, w, bias, yn, nx, nw, ny);
+                    ncases++;
+                    if (memcmp(y1, yn, ny * sizeof(float))) {
+                        fprintf(stderr, "  FAIL %s conv%dd case %zu: differs from 1 thread\n", t.name, dim, s);
+                        bad++;
+                    }
+                    tpool_close(&t);
+                }
+                free(x), free(w), free(bias), free(y1), free(yn);
+            }
+        }
+        tpool_close(&one);
+    }
+    fprintf(stderr, "check_ops: threads: winograd: %d cases, %d differ from 1 thread (bit for bit)\n", ncases,
+            bad);
+    ck_assert_msg(bad == 0, "winograd: %d cases differ from 1 thread (see the log)", bad);
+}
+END_TEST
+
 /* Pool sizes for the nearest search: every one up to `every`, then a
  * geometric sequence and the counts of the issue 12 reports, up to 1100. */
 static int next_count(int n, int every)
@@ -2187,6 +2267,7 @@ static Suite *ops_suite(void)
     tcase_add_checked_fixture(tt, setup, teardown);
     tcase_set_timeout(tt, 300);
     tcase_add_loop_test(tt, threads_op, 0, SC_OP_COUNT);
+    tcase_add_test(tt, threads_wino);
     suite_add_tcase(s, tt);
 
     TCase *td = tcase_create("dispatch");

@@ -409,12 +409,14 @@ static int cfg_err(const sc_host *host, sc_err *err, int code, const char *fmt, 
 /* options: comma/space separated key=value.  "isa=generic|avx2|avx512|
  * avx512bf16" forces a kernel table (tests, benchmarks; bf16 products
  * only with avx512bf16, the default where the CPU has it);
- * "precision=fp32|bf16|auto" comes from [backend] precision
- * (sc/backend.h). */
+ * "winograd=always|never" the convolution algorithm where Winograd
+ * applies (tests, benchmarks; blas_conv.c); "precision=fp32|bf16|auto"
+ * comes from [backend] precision (sc/backend.h). */
 static int blas_create(const sc_host *host, const char *options, void **ctx, sc_err *err)
 {
     char isa[16] = "";
     int prec = 0;   /* 0 fp32, 1 bf16, 2 auto */
+    int wino = 0;
     if (options) {
         const char *p = options;
         while (*p) {
@@ -444,10 +446,23 @@ static int blas_create(const sc_host *host, const char *options, void **ctx, sc_
                 else
                     return cfg_err(host, err, SC_ECONFIG, "blas backend: precision=%.*s: not "
                                    "fp32, bf16 or auto", v, (int)vl);
+            } else if (len > 9 && !strncmp(p, "winograd=", 9)) {
+                const char *v = p + 9;
+                size_t vl = len - 9;
+                if (vl == 4 && !strncmp(v, "auto", 4))
+                    wino = 0;
+                else if (vl == 6 && !strncmp(v, "always", 6))
+                    wino = 1;
+                else if (vl == 5 && !strncmp(v, "never", 5))
+                    wino = -1;
+                else
+                    return cfg_err(host, err, SC_ECONFIG, "blas backend: option winograd=%.*s: "
+                                   "not auto, always or never", v, (int)vl);
             } else {
                 return cfg_err(host, err, SC_ECONFIG, "blas backend: unknown option '%.*s' "
                                "(known: isa=generic|avx2|avx512|avx512bf16, "
-                               "precision=fp32|bf16|auto)", p, (int)len);
+                               "precision=fp32|bf16|auto, winograd=auto|always|never)", p,
+                               (int)len);
             }
             p += len;
         }
@@ -488,6 +503,7 @@ static int blas_create(const sc_host *host, const char *options, void **ctx, sc_
     if (c->nthreads < 1)
         c->nthreads = 1;
     c->k = k;
+    c->wino = wino;
     /* see blas.h: OpenBLAS never threads by itself */
     lib->set_num_threads(1);
     if (host && host->log_msg) {

@@ -105,6 +105,20 @@ typedef struct blas_kern {
                    float scale, float *S, size_t lds);
     void (*att_pv)(const float *P, size_t ldp, int m, int n, const float *v, size_t ldv, int dh,
                    float *o, size_t ldo);
+    /* Winograd F(2x2, 3x3) transforms of tiles a .. a+n-1 of one tile row
+     * (blas_wino.c): wino_in reads input rows x[0..3] (NULL = zeros) of
+     * width W into V[xi vs + k] (tmp: 16 (n + 1) floats); wino_out writes
+     * output rows y0, y1 (NULL: past the image) from m[xi ms + k] plus
+     * bias (tmp: 4 n floats). */
+    void (*wino_in)(const float *const x[4], int W, int a, int n, float *v, size_t vs, float *tmp);
+    void (*wino_out)(const float *m, size_t ms, int n, float bias, float *y0, float *y1, int W,
+                     int a, float *tmp);
+    /* Winograd F(m, m) (1-D, n = 2m - 1 points) over nt tiles: wino1_in
+     * v[xi vs + t] = sum_u bt[xi n + u] z[u][t]; wino1_out the m output
+     * streams y[i][t] = sum_xi at[i n + xi] m[xi ms + t] + bias. */
+    void (*wino1_in)(const float *const *z, int n, const float *bt, int nt, float *v, size_t vs);
+    void (*wino1_out)(const float *m, size_t ms, int n, const float *at, int mo, int nt,
+                      float bias, float *const *y);
 } blas_kern;
 
 #define SC_BLAS_LANES 32
@@ -119,6 +133,7 @@ typedef struct blas_ctx {
     int nthreads;
     const blas_kern *k;
     bf16_cache *bf16;     /* precision=bf16 in force (blas_bf16.h), else NULL */
+    int wino;   /* Winograd convolutions: 0 by shape (blas_conv.c), 1 always, -1 never */
 } blas_ctx;
 
 /* Run fn over [0, count) on the host pool (inline when there is none). */
@@ -158,6 +173,13 @@ int sc_blas_conv2d(void *ctx, const float *x, int Cin, int H, int W, const float
                    const float *b, int Cout, int kh, int kw, int stride, int pad, float *y);
 int sc_blas_conv1d(void *ctx, const float *x, int Cin, int L, const float *w, const float *b,
                    int Cout, int k, int stride, int pad, int dilation, float *y);
+/* blas_wino.c: 3x3, stride 1, padding 1 by Winograd F(2x2, 3x3) */
+int sc_blas_wino3x3(blas_ctx *c, const float *x, int Cin, int H, int W, const float *w,
+                    const float *b, int Cout, float *y);
+/* blas_wino.c: 1-D, stride 1, k >= 3, any padding and dilation, by
+ * Winograd F(3, 3) on segments of 3 taps */
+int sc_blas_wino1d(blas_ctx *c, const float *x, int Cin, int L, const float *w, const float *b,
+                   int Cout, int k, int pad, int dil, float *y);
 int sc_blas_conv_transpose1d(void *ctx, const float *x, int Cin, int L, const float *w,
                              const float *b, int Cout, int k, int stride, int pad, float *y);
 

@@ -176,6 +176,20 @@ static void conv_1x1(blas_ctx *c, const float *x, int Cin, int n, const float *w
     sc_blas_sgemm(c, 0, 0, Cout, n, Cin, 1.0f, w, Cin, x, n, b ? 1.0f : 0.0f, y, n);
 }
 
+/* Winograd for a 3x3, stride-1, padding-1 convolution: when both channel
+ * counts are >= 128 (the GEMMs of the transform then run near the sgemm
+ * ceiling) and rows are >= 16 wide.  That is every 3x3 convolution of the
+ * VAE decoder but conv_in (8 channels in) and conv_out (1 out), and none
+ * of the UNet's: where it has 128 channels or more its rows are 8 wide or
+ * less, so the sampler's long chain keeps the im2col rounding its parity
+ * was established with.  Option winograd=always|never overrides. */
+static int use_wino(const blas_ctx *c, int Cin, int Cout, int W)
+{
+    if (c->wino)
+        return c->wino > 0;
+    return Cin >= 128 && Cout >= 128 && W >= 16;
+}
+
 int sc_blas_conv2d(void *ctx, const float *x, int Cin, int H, int W, const float *w,
                    const float *b, int Cout, int kh, int kw, int stride, int pad, float *y)
 {
@@ -188,12 +202,26 @@ int sc_blas_conv2d(void *ctx, const float *x, int Cin, int H, int W, const float
         conv_1x1(ctx, x, Cin, H * W, w, b, Cout, y);
         return SC_OK;
     }
+    if (kh == 3 && kw == 3 && stride == 1 && pad == 1 && use_wino(ctx, Cin, Cout, W))
+        return sc_blas_wino3x3(ctx, x, Cin, H, W, w, b, Cout, y);
     conv_job j = {.x = x, .w = w, .b = b, .y = y, .Cin = Cin, .H = H, .W = W, .Cout = Cout,
                   .kh = kh, .kw = kw, .stride = stride, .pad = pad, .dil = 1,
                   .Ho = (H + 2 * pad - kh) / stride + 1, .Wo = (W + 2 * pad - kw) / stride + 1};
     blas_ctx *c = ctx;
     plan(&j, c->nthreads, j.Ho, j.Wo, Cin * kh * kw);
     return conv_run(c, &j, conv_task);
+}
+
+/* Winograd for a stride-1 1-D convolution of 3 taps or more when both
+ * channel counts are >= 64, or >= 32 with 5 taps or more (with 32
+ * channels and 3 taps the small GEMMs lose what the transform saves):
+ * the HiFi-GAN's but conv_post (only the vocoder runs 1-D convolutions). */
+static int use_wino1(const blas_ctx *c, int Cin, int Cout, int k)
+{
+    if (c->wino)
+        return c->wino > 0;
+    int ch = Cin < Cout ? Cin : Cout;
+    return ch >= 64 || (ch >= 32 && k >= 5);
 }
 
 int sc_blas_conv1d(void *ctx, const float *x, int Cin, int L, const float *w, const float *b,
@@ -208,6 +236,8 @@ int sc_blas_conv1d(void *ctx, const float *x, int Cin, int L, const float *w, co
         conv_1x1(ctx, x, Cin, L, w, b, Cout, y);
         return SC_OK;
     }
+    if (stride == 1 && k >= 3 && use_wino1(ctx, Cin, Cout, k))
+        return sc_blas_wino1d(ctx, x, Cin, L, w, b, Cout, k, pad, dilation, y);
     int Lo = (L + 2 * pad - dilation * (k - 1) - 1) / stride + 1;
     conv_job j = {.x = x, .w = w, .b = b, .y = y, .Cin = Cin, .H = 1, .W = L, .Cout = Cout,
                   .kh = 1, .kw = k, .stride = stride, .pad = pad, .dil = dilation, .Ho = 1, .Wo = Lo};

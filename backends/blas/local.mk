@@ -13,7 +13,7 @@ backends_libblas_avx512_la_CFLAGS = $(AM_CFLAGS) -O3 $(AVX512_CFLAGS)
 backends_libblas_avx512bf16_la_SOURCES = backends/blas/kern_avx512bf16.c
 backends_libblas_avx512bf16_la_CFLAGS = $(AM_CFLAGS) -O3 $(AVX512BF16_CFLAGS)
 backends_backend_blas_la_SOURCES = backends/blas/blas.c backends/blas/blas_nn.c \
-	backends/blas/blas_conv.c backends/blas/blas_lib.c backends/blas/kern_generic.c \
+	backends/blas/blas_conv.c backends/blas/blas_wino.c backends/blas/blas_lib.c backends/blas/kern_generic.c \
 	backends/blas/blas.h backends/blas/blas_bf16.c backends/blas/blas_bf16.h
 backends_backend_blas_la_CFLAGS = $(AM_CFLAGS) -O3 $(OPENBLAS_CFLAGS)
 backends_backend_blas_la_LDFLAGS = $(PLUGIN_LDFLAGS)
