@@ -15,6 +15,6 @@ bench_bench_vocoder_SOURCES = bench/bench_vocoder.c bench/benchutil.c bench/benc
 bench_bench_vocoder_LDADD = libsc/libsc.la $(LIBM)
 
 SC_BENCHES += bench/synth.sh bench/ops.sh bench/sc-mel.sh bench/semantic.sh \
-	bench/encode.sh bench/decoder.sh bench/vocoder.sh
+	bench/encode.sh bench/decoder.sh bench/vocoder.sh bench/realtime.sh
 EXTRA_DIST += bench/ops.sh bench/sc-mel.sh bench/semantic.sh bench/encode.sh \
-	bench/decoder.sh bench/vocoder.sh bench/synth.sh
+	bench/decoder.sh bench/vocoder.sh bench/synth.sh bench/realtime.sh
