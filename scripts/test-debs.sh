@@ -6,7 +6,8 @@
 set -eu
 debs=$1
 clip=${2:-}
-apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$debs"/libsc0_*.deb "$debs"/libsc-dev_*.deb \
+# --reinstall: a rebuilt package of the same version replaces the installed one
+apt-get -o DPkg::Lock::Timeout=600 install --reinstall -y -qq "$debs"/libsc0_*.deb "$debs"/libsc-dev_*.deb \
     "$debs"/sc-tools_*.deb "$debs"/python3-semanticodec-c_*.deb >/dev/null
 unset SC_PLUGIN_PATH SC_SYNTH_DIR SC_MODEL_DIR SC_LIBRARY PYTHONPATH
 examples=$(cd "$(dirname "$0")/../examples" && pwd)
