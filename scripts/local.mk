@@ -2,7 +2,7 @@
 # (installed), the fuzzing driver, and the soak run.
 scscriptsdir = $(pkgdatadir)/scripts
 dist_scscripts_SCRIPTS = scripts/sc-tokenize-tree
-EXTRA_DIST += scripts/fuzz.sh scripts/soak.sh
+EXTRA_DIST += scripts/fuzz.sh scripts/soak.sh scripts/build-deb.sh scripts/test-debs.sh
 
 # One hour of audio through sc-mel | sc-tokenize and its tokens through
 # sc-detok --steps 2, comparing peak RSS with a 1-minute input (about two

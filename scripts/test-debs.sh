@@ -6,7 +6,8 @@
 set -eu
 debs=$1
 clip=${2:-}
-apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$debs"/libsc0_*.deb "$debs"/libsc-dev_*.deb \
+# --reinstall: a rebuilt package of the same version replaces the installed one
+apt-get -o DPkg::Lock::Timeout=600 install --reinstall -y -qq "$debs"/libsc0_*.deb "$debs"/libsc-dev_*.deb \
     "$debs"/sc-tools_*.deb "$debs"/python3-semanticodec-c_*.deb >/dev/null
 unset SC_PLUGIN_PATH SC_SYNTH_DIR SC_MODEL_DIR SC_LIBRARY PYTHONPATH
 examples=$(cd "$(dirname "$0")/../examples" && pwd)
@@ -43,40 +44,77 @@ grep -v '^#' tokens.txt | cmp -s - api.txt || fail "examples/encode differs from
 man -w sc-mel >/dev/null || fail "no man page"
 man -w sc_codec >/dev/null || fail "no sc_codec(3) man page"
 # python3-semanticodec-c: the module and its libsc from the installed
-# paths; tokens and audio equal the tools' (same seed, same steps, and
-# the OpenBLAS kernel numpy's import picked, which libsc then shares:
-# doc/PYTHON.md).
-core=$(python3 -c 'import ctypes, os, numpy
-try:
-    h = ctypes.CDLL("libopenblas.so.0", mode=os.RTLD_NOLOAD)
-except OSError:
-    h = None
-if h:
-    h.openblas_get_corename.restype = ctypes.c_char_p
-    print(h.openblas_get_corename().decode())') || fail "python3: cannot import numpy"
+# paths, numpy imported first (its OpenBLAS loaded with numpy's own kernel
+# choice; libsc's blas backend computes with a private copy), no kernel
+# pinned on either side.  Once at the rate of the tests, once at a rate and
+# vocabulary they never use (50 and 8192) on a 44.1 kHz stereo clip they
+# never see: the official shapes and lengths, the tools' tokens, sc-detok's
+# bits with the same seed, and exceptions for bad input.
+# Debian's interpreter, the one the package installs for (not a python3
+# that PATH may find first, e.g. pyenv's)
+py=/usr/bin/python3
+"$py" -c 'import numpy' || fail "$py: cannot import numpy"
 sc-mel "$clip" | sc-tokenize --synthetic -f npy > tokens.npy || fail "sc-tokenize -f npy"
-env ${core:+OPENBLAS_CORETYPE=$core} sc-detok --synthetic --steps 2 --seed 3 -f npy tokens.npy detok.npy \
-    || fail "sc-detok -f npy"
-python3 - "$PWD" "$clip" <<'PY' || fail "python3-semanticodec-c"
-import os, sys
+sc-detok --synthetic --steps 2 --seed 3 -f npy tokens.npy detok.npy || fail "sc-detok -f npy"
+sox -q -n -r 44100 -b 16 -c 2 clip50.wav synth 4.3 sine 300-3000 sine 150 gain -3 || fail "sox"
+sc-mel clip50.wav | sc-tokenize --synthetic -r 50 -V 8192 -f npy > tokens50.npy \
+    || fail "sc-tokenize -r 50 -V 8192"
+sc-detok --synthetic -r 50 -V 8192 --steps 2 --seed 11 -f npy tokens50.npy detok50.npy \
+    || fail "sc-detok -r 50 -V 8192"
+"$py" - "$PWD" "$clip" <<'PY' || fail "python3-semanticodec-c"
+import math, os, sys, wave
 import numpy as np
 import semanticodec_c
 from semanticodec_c import SemantiCodec
 work, clip = sys.argv[1], sys.argv[2]
 clip = os.path.join(work, clip) if not os.path.isabs(clip) else clip
+def npy(name):
+    return np.load(os.path.join(work, name))
 assert semanticodec_c.__file__.startswith("/usr/lib/python3/dist-packages/"), semanticodec_c.__file__
 lib = semanticodec_c.library_path()
 assert lib.startswith("/usr/lib/") and os.path.exists(lib), lib
+def expect(exc, fn, *args):
+    try:
+        fn(*args)
+    except exc as e:
+        assert isinstance(e, semanticodec_c.Error) and e.code < 0 and str(e), repr(e)
+        return
+    raise AssertionError("no %s from %s%r" % (exc.__name__, fn.__name__, args))
 with SemantiCodec(100, 16384, 2, model_synthetic=True, seed=3) as codec:
     tokens = codec.encode(clip)
-    assert np.array_equal(tokens, np.load(os.path.join(work, "tokens.npy"))), "tokens differ from sc-tokenize"
-    wave = codec.decode(tokens)
-    assert wave.tobytes() == np.load(os.path.join(work, "detok.npy")).tobytes(), "audio differs from sc-detok"
-    try:
-        codec.encode(os.path.join(work, "missing.wav"))
-        raise AssertionError("no error for a missing file")
-    except FileNotFoundError as e:
-        assert isinstance(e, semanticodec_c.Error) and e.code < 0
-print("python3-semanticodec-c: %s from %s, %d tokens, %d samples" % (semanticodec_c.__file__, lib, tokens.shape[1], wave.shape[-1]))
+    assert np.array_equal(tokens, npy("tokens.npy")), "tokens differ from sc-tokenize"
+    wave100 = codec.decode(tokens)
+    assert wave100.tobytes() == npy("detok.npy").tobytes(), "audio differs from sc-detok"
+    expect(FileNotFoundError, codec.encode, os.path.join(work, "missing.wav"))
+# rate 50, vocabulary 8192: the official arithmetic of lengths
+clip50 = os.path.join(work, "clip50.wav")
+with wave.open(clip50, "rb") as w:
+    rate, frames = w.getframerate(), w.getnframes()
+    pcm = np.frombuffer(w.readframes(frames), dtype="<i2").reshape(frames, w.getnchannels())
+d = math.ceil(frames * 16000 / rate) / 16000          # seconds at 16 kHz
+d = d + (0.16 - d % 0.16)
+pairs = math.ceil(8 * d / 0.16 / 2)                    # stack factor 100 / 50
+with SemantiCodec(50, 8192, 2, model_synthetic=True, seed=11) as codec:
+    assert (codec.token_rate, codec.semantic_vocab_size) == (50, 8192)
+    t50 = codec.encode(clip50)
+    assert t50.dtype == np.int64 and t50.shape == (1, pairs, 2), (t50.dtype, t50.shape, pairs)
+    assert np.array_equal(t50, npy("tokens50.npy")), "rate 50: tokens differ from sc-tokenize"
+    assert 0 <= t50[..., 0].min() and t50[..., 0].max() < 8192, "semantic token out of range"
+    arr = codec.encode(pcm.astype(np.float32) / 32768, sample_rate=rate)
+    assert np.array_equal(arr, t50), "rate 50: array input gives other tokens than the file"
+    w50 = codec.decode(t50)
+    n = int((pairs / 8) * 16 * 0.01 * 2 * 16000)
+    assert w50.dtype == np.float32 and w50.shape == (1, 1, n), (w50.dtype, w50.shape, n)
+    assert w50.tobytes() == npy("detok50.npy").tobytes(), "rate 50: audio differs from sc-detok"
+    bad = t50.copy()
+    bad[0, 0, 0] = 8192                                 # in range at vocab 16384
+    expect(ValueError, codec.decode, bad)
+    expect(ValueError, codec.decode, t50[0, :, 0])      # no pairs
+    nan = pcm.astype(np.float32) / 32768
+    nan[100, 0] = np.nan                                # channel 0: the one the codec reads
+    expect(ValueError, codec.encode, nan, rate)
+print("python3-semanticodec-c: %s from %s; rate 100: %d tokens, %d samples; "
+      "rate 50 vocab 8192: %d tokens, %d samples, bits of the tools" % (
+          semanticodec_c.__file__, lib, tokens.shape[1], wave100.shape[-1], pairs, n))
 PY
 echo "installed packages: $n tokens, $(wc -c < out.wav) bytes of audio; 1 passed, 0 failed"

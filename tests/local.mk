@@ -24,7 +24,6 @@ tests_check_ops_LDADD = $(CHECK_LDADD_ALL)
 check_LTLIBRARIES = tests/plugins/backend_badabi.la
 tests_plugins_backend_badabi_la_SOURCES = tests/badabi.c
 tests_plugins_backend_badabi_la_LDFLAGS = $(PLUGIN_LDFLAGS) -rpath /nowhere
-EXTRA_DIST += tests/data
 
 # The CUDA backend against ref (skips without a GPU build).
 TESTS += tests/check-cuda.sh

@@ -4,7 +4,8 @@
 # (5 DDIM steps), streaming over pipes (text tokens in, raw audio out, with
 # and without the original duration in the header), the whole
 # sc-mel | sc-tokenize | sc-detok pipe, reproducibility across thread
-# counts, and bad input (exit status, one line naming the file, no output).
+# counts, rate 50 from npy, and bad input (exit status, one line naming the
+# file, no output).
 #
 # Parity runs on blas when it is built, else on ref; SC_FULL=1 runs them on
 # both (ref takes minutes per window).
@@ -105,6 +106,20 @@ if [ -s "$D/j7a.npy" ] && cmp -s "$D/j7a.npy" "$D/j7b.npy"; then ok "seeded deco
 else bad "seeded decode at 7 threads differs between runs"; fi
 if d=$("$CMP" -a 1e-5 "$D/j7a.npy" "$D/j1.npy"); then ok "seeded decode: threads 7 ~ 1 ($d)"
 else bad "seeded decode at 7 threads far from 1 thread: $d"; fi
+
+# 3b. rate 50 from npy (the pair count known up front): 108 pairs decode
+# to the official 69120 samples (4.32 s).  The decoder once applied the
+# encoder's pair rule to that padded output length, which asks for 113
+# pairs at 4.32 s, and refused every such file as "truncated".
+{ npyhdr "{'descr': '<i8', 'fortran_order': False, 'shape': (1, 108, 2), }"
+  tail -c +129 "$G/short_tr100_tokens.npy" | head -c 1728
+} >"$D/r50.npy"
+if "$DETOK" -q -B $be --synthetic -r 50 -V 16384 --steps 1 --seed 7 -f raw "$D/r50.npy" \
+     "$D/r50.raw" 2>"$D/err"; then
+  size=$(wc -c <"$D/r50.raw" | tr -d ' ')
+  if [ "$size" -eq $((4 * 69120)) ]; then ok "rate 50, 108 pairs from npy: 69120 samples"
+  else bad "rate 50, 108 pairs: $size bytes, want $((4 * 69120))"; fi
+else bad "rate 50, 108 pairs from npy: $(cat "$D/err")"; fi
 
 # 4. sc-decode: two token files, one model load, outputs beside or in -O DIR
 cp "$G/short_tr100_tokens.npy" "$D/a.npy"

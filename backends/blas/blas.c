@@ -508,10 +508,13 @@ static int blas_create(const sc_host *host, const char *options, void **ctx, sc_
     lib->set_num_threads(1);
     if (host && host->log_msg) {
         const char *core = lib->get_corename();
-        host->log_msg(host->log, SC_LOG_DEBUG, "blas backend: %s kernels%s, %d threads, %s%s%s",
+        host->log_msg(host->log, SC_LOG_DEBUG, "blas backend: %s kernels%s, %d threads, %s%s%s%s",
                       k->isa, c->bf16 ? ", bf16 products" : "", c->nthreads, lib->get_config(),
                       lib->forced ? ", OPENBLAS_CORETYPE chosen: " : "",
-                      lib->forced ? lib->forced : "");
+                      lib->forced ? lib->forced : "",
+                      lib->private_ns ? ", private copy beside the host's OpenBLAS" : "");
+        if (lib->warn[0])
+            host->log_msg(host->log, SC_LOG_WARN, "blas backend: %s", lib->warn);
         /* an OpenBLAS older than the CPU falls back to SSE3 kernels */
         static const char *const weak[] = {"prescott", "core2", "penryn", "dunnington", "nehalem",
                                            "atom", "nano", "banias", "katmai", "coppermine", "northwood"};

@@ -8,7 +8,9 @@
  * one template kern.inc, so they compute the same formulas.
  *
  * OpenBLAS is dlopened at the first create() (blas_lib.c: so that a CPU
- * newer than the library still gets AVX-512/AVX2 kernels, not SSE3 ones).
+ * newer than the library still gets AVX-512/AVX2 kernels, not SSE3 ones),
+ * as a private copy when the host process already has one (so that its
+ * kernels and thread count are ours, whatever the host chose).
  *
  * Threading: the program owns parallelism.  OpenBLAS is set to one thread
  * when the backend is created and is never asked to thread; every op splits
@@ -45,8 +47,10 @@ typedef struct blas_lib {
     char *(*get_config)(void);
     char *(*get_corename)(void);
     const char *forced;   /* OPENBLAS_CORETYPE we chose, or NULL */
+    int private_ns;       /* loaded with dlmopen beside the host's OpenBLAS */
     int ok;
     char err[256];
+    char warn[320];       /* why results may differ from the tools' ("" if none) */
 } blas_lib;
 
 extern blas_lib sc_blas_lib_tab;

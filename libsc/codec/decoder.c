@@ -24,6 +24,7 @@ struct sc_decoder {
     int K, W, stride, vocab, nsteps;
     int draws;                  /* noise draws per window: x_T (+ one per DDIM step) */
     int64_t length;             /* exact output length, -1 until known */
+    int64_t input;              /* the input's 16 kHz length given to create, 0 none */
     int64_t windows;            /* -1 until known */
     int64_t total;              /* pairs promised by set_total, -1 none */
     int64_t (*tok)[2];          /* pairs [start, start + nbuf) */
@@ -127,6 +128,7 @@ sc_decoder *sc_decoder_create(sc_codec *c, int64_t nsamples, sc_err *err)
         if (sc_ola_set_length(&d->ola, nsamples, err))
             goto fail;
         d->length = nsamples;
+        d->input = nsamples;
         d->windows = sc_ola_window_count(sc_codec_pairs_for(c, nsamples), d->K);
     }
     return d;
@@ -315,12 +317,16 @@ int sc_decoder_finish(sc_decoder *d, sc_err *err)
     if (d->total >= 0 && d->pushed != d->total)
         return failed(d, sc_err_set(err, SC_EFORMAT, "%lld token pairs, %lld were announced",
                                     (long long)d->pushed, (long long)d->total));
-    if (d->length > 0 && sc_codec_pairs_for(d->c, d->length) > d->pushed)
+    /* Only an input length counts pairs: a length set_total derived from
+     * the pair count is the official output length, already padded to the
+     * 0.16 s grid, and the encoder's rule applied to it again may ask for
+     * more pairs than made it (4.32 s at rate 50: 113, not 108). */
+    if (d->input > 0 && sc_codec_pairs_for(d->c, d->input) > d->pushed)
         return failed(d, sc_err_set(err, SC_EFORMAT,
                                     "truncated: %lld token pairs, but %lld samples (%.2f s) make "
-                                    "%lld", (long long)d->pushed, (long long)d->length,
-                                    d->length / 16000.0,
-                                    (long long)sc_codec_pairs_for(d->c, d->length)));
+                                    "%lld", (long long)d->pushed, (long long)d->input,
+                                    d->input / 16000.0,
+                                    (long long)sc_codec_pairs_for(d->c, d->input)));
     if ((rc = decode_window(d, (int)d->nbuf, err)))
         return failed(d, rc);
     if (d->noise && d->w != d->noise_windows)
