@@ -34,7 +34,8 @@ enum {
     DETOK_OPT_SAMPLER,
     DETOK_OPT_ORDER,
     DETOK_OPT_METHOD,
-    DETOK_OPT_SKIP
+    DETOK_OPT_SKIP,
+    DETOK_OPT_LATENTS
 };
 
 typedef struct detok_opts {
@@ -45,6 +46,7 @@ typedef struct detok_opts {
     const char *sampler, *order, *method, *skip;
     int explicit_rate, explicit_vocab;      /* -r / -V on the command line */
     const char *outdir;          /* sc-decode -O */
+    const char *latents_path;    /* --latents: float32 [windows, 8, 256, 16] */
 } detok_opts;
 
 /* Options every decoding tool takes (terminated by a zero entry). */
@@ -64,7 +66,10 @@ extern const struct option detok_longopts[];
     "      --eta=E           DDIM eta (default 1.0)\n"                             \
     "      --seed=S          noise seed (default 0)\n"                             \
     "      --noise=FILE.npy  injected noise, float32 [windows, steps+1, 8, 256, 16]\n" \
-    "                        (DDIM) or x_T [windows, 1, 8, 256, 16] (DPM-Solver)\n"
+    "                        (DDIM) or x_T [windows, 1, 8, 256, 16] (DPM-Solver)\n" \
+    "      --latents=FILE.npy\n"                                                   \
+    "                        also write the sampled latents, float32\n"           \
+    "                        [windows, 8, 256, 16] (before the VAE)\n"
 
 /* sc_tool option callback (user = detok_opts). */
 int detok_parse_opt(sc_tool *t, int opt, const char *arg, void *user, sc_err *err);
