@@ -70,10 +70,13 @@ run_one() {
     fi
     echo $$ >"$D/$name.lock/pid"
     t0=$(date +%s)
-    # shellcheck disable=SC2046
-    if nice -n 10 "$DETOK" -q --synthetic -r 100 -V 16384 -B "$be" -j 1 --cfg 2 --seed 0 \
+    tm=
+    [ -x /usr/bin/time ] && tm="/usr/bin/time -f %U -o $D/$name.cpu"
+    # shellcheck disable=SC2046,SC2086
+    if nice -n 10 $tm "$DETOK" -q --synthetic -r 100 -V 16384 -B "$be" -j 1 --cfg 2 --seed 0 \
         $(opts "$name") --latents "$D/${name}_lat.npy" "$TOK" "$D/$name.wav" 2>"$D/$name.err"; then
-        echo "$(date -u +%H:%M:%S) $name done in $(( $(date +%s) - t0 )) s"
+        echo "$(date -u +%H:%M:%S) $name done in $(( $(date +%s) - t0 )) s" \
+             "($(cat "$D/$name.cpu" 2>/dev/null || echo ?) s user)"
     else
         echo "$(date -u +%H:%M:%S) $name FAILED: $(cat "$D/$name.err")"
     fi
@@ -88,17 +91,19 @@ fi
 if [ "${SAMPLER_ACC_REPORT_ONLY:-0}" != 1 ]; then
     # most needed first, so that an interrupted run leaves the useful part:
     # the reference, DDIM at 50 (the bar to meet), the multistep solvers,
-    # singlestep, DDIM, each from the fewest evaluations up, and the
-    # 500-step confirmation last
+    # singlestep, DDIM, each from the fewest evaluations up, the solvers at
+    # the largest count (close to the reference anyway), and the 500-step
+    # confirmation last
+    sorted=$(echo $NFE | tr ' ' '\n' | sort -n)
+    top=$(echo "$sorted" | tail -n 1)
     list="3m-200 ddim-50"
     for k in 2m3m s3 ddim; do
-        for n in $(echo $NFE | tr ' ' '\n' | sort -n); do
-            case $k in
-            2m3m) list="$list 2m-$n 3m-$n" ;;
-            *) [ "$k-$n" = ddim-50 ] || list="$list $k-$n" ;;
-            esac
+        for n in $sorted; do
+            [ "$n" = "$top" ] && continue
+            case $k in 2m3m) list="$list 2m-$n 3m-$n" ;; *) list="$list $k-$n" ;; esac
         done
     done
+    list="$list 2m-$top 3m-$top s3-$top ddim-$top"
     list="$list ddim-500"
     for name in $list; do echo "$name"; done | xargs -P "$J" -n 1 sh "$0" --one
 fi
