@@ -28,7 +28,8 @@
 # solvers converge on this network, not how trained audio sounds.
 #
 # Env: SAMPLER_ACC_DIR (outputs, default tests/scratch/sampler-accuracy),
-#      SAMPLER_ACC_JOBS (parallel decodes, default 2, each 1 thread, nice 10),
+#      SAMPLER_ACC_JOBS (parallel decodes, default 2, nice 10),
+#      SAMPLER_ACC_THREADS (threads per decode, default 1),
 #      SAMPLER_ACC_NFE (default "5 8 10 15 20 25 50"),
 #      SAMPLER_ACC_REPORT_ONLY=1 (no decoding: the table of what exists).
 set -u
@@ -56,6 +57,9 @@ opts() {
     2m) echo "--sampler dpmsolver++ --order 2 --method multistep --skip time_uniform --steps $n" ;;
     3m) echo "--sampler dpmsolver++ --order 3 --method multistep --skip time_uniform --steps $n" ;;
     s3) echo "--sampler dpmsolver++ --order 3 --method singlestep --skip time_uniform --steps $n" ;;
+    # beside the grid: the multistep solvers with steps uniform in log-SNR
+    2ml) echo "--sampler dpmsolver++ --order 2 --method multistep --skip logSNR --steps $n" ;;
+    3ml) echo "--sampler dpmsolver++ --order 3 --method multistep --skip logSNR --steps $n" ;;
     esac
 }
 
@@ -73,7 +77,7 @@ run_one() {
     tm=
     [ -x /usr/bin/time ] && tm="/usr/bin/time -f %U -o $D/$name.cpu"
     # shellcheck disable=SC2046,SC2086
-    if nice -n 10 $tm "$DETOK" -q --synthetic -r 100 -V 16384 -B "$be" -j 1 --cfg 2 --seed 0 \
+    if nice -n 10 $tm "$DETOK" -q --synthetic -r 100 -V 16384 -B "$be" -j "${SAMPLER_ACC_THREADS:-1}" --cfg 2 --seed 0 \
         $(opts "$name") --latents "$D/${name}_lat.npy" "$TOK" "$D/$name.wav" 2>"$D/$name.err"; then
         echo "$(date -u +%H:%M:%S) $name done in $(( $(date +%s) - t0 )) s" \
              "($(cat "$D/$name.cpu" 2>/dev/null || echo ?) s user)"
@@ -137,4 +141,18 @@ for k in ddim 2m 3m s3; do
             echo "| $label | $n | missing | | |"
         fi
     done
+done
+# settings beside the grid, where decoded (sh sampler-accuracy.sh --one
+# 2ml-15, ddim-100, ...)
+for f in "$D"/2ml-*_lat.npy "$D"/3ml-*_lat.npy "$D"/ddim-*_lat.npy; do
+    [ -s "$f" ] || continue
+    name=$(basename "$f" _lat.npy) n=${name##*-}
+    case " $NFE 500 " in *" $n "*) case $name in ddim-*) continue ;; esac ;; esac
+    [ -s "$D/$name.wav" ] || continue
+    case $name in
+    2ml-*) label="DPM-Solver++ 2M, logSNR" ;; 3ml-*) label="DPM-Solver++ 3M, logSNR" ;;
+    *) label="DDIM, eta 0" ;;
+    esac
+    set -- $(lat "$f" "$D/${R}_lat.npy")
+    echo "| $label | $n | $1 | $2 | $(mel "$D/$name.wav" "$D/$R.wav") |"
 done

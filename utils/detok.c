@@ -34,6 +34,7 @@ const struct option detok_longopts[] = {
     {"method", required_argument, 0, DETOK_OPT_METHOD},
     {"skip", required_argument, 0, DETOK_OPT_SKIP},
     {"latents", required_argument, 0, DETOK_OPT_LATENTS},
+    {"fast", no_argument, 0, DETOK_OPT_FAST},
     {0, 0, 0, 0},
 };
 
@@ -65,6 +66,7 @@ int detok_parse_opt(sc_tool *t, int opt, const char *arg, void *user, sc_err *er
     case DETOK_OPT_METHOD: o->method = arg; return SC_OK;
     case DETOK_OPT_SKIP: o->skip = arg; return SC_OK;
     case DETOK_OPT_LATENTS: o->latents_path = arg; return SC_OK;
+    case DETOK_OPT_FAST: o->fast = 1; return SC_OK;
     }
     return sc_err_set(err, SC_EARG, "unknown option (try --help)");
 }
@@ -112,6 +114,9 @@ int detok_apply(sc_tool *t, const detok_opts *o, sc_err *err)
         {"sampler", o->sampler, "option --sampler"}, {"order", o->order, "option --order"},
         {"method", o->method, "option --method"}, {"skip", o->skip, "option --skip"},
     };
+    /* the preset first: explicit options override it, in any order */
+    if (o->fast && sc_config_set(&t->cfg, "decoder", "preset", "fast", "option --fast", err))
+        return err->code;
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
         if (kv[i].val && sc_config_set(&t->cfg, "decoder", kv[i].key, kv[i].val, kv[i].where, err))
             return err->code;
