@@ -17,4 +17,6 @@ bench_bench_vocoder_LDADD = libsc/libsc.la $(LIBM)
 SC_BENCHES += bench/synth.sh bench/ops.sh bench/sc-mel.sh bench/semantic.sh \
 	bench/encode.sh bench/decoder.sh bench/vocoder.sh bench/realtime.sh
 EXTRA_DIST += bench/ops.sh bench/sc-mel.sh bench/semantic.sh bench/encode.sh \
-	bench/decoder.sh bench/vocoder.sh bench/synth.sh bench/realtime.sh
+	bench/decoder.sh bench/vocoder.sh bench/synth.sh bench/realtime.sh bench/sampler-accuracy.sh
+# Opt-in, an hour or more of two cores (the README's sampler accuracy table):
+#   make tests/npycmp && make bench SC_BENCHES=bench/sampler-accuracy.sh

@@ -203,6 +203,23 @@ static void on_progress(void *user, const sc_progress *p)
     g->last = p->fraction;
 }
 
+/* The latent callback's copy of each window (sc-detok --latents). */
+typedef struct lats {
+    int calls;
+    int64_t window;
+    float *latent;
+} lats;
+
+static int on_latent(void *user, int64_t w, const float *latent, sc_err *err)
+{
+    lats *l = user;
+    (void)err;
+    l->calls++;
+    l->window = w;
+    memcpy(l->latent, latent, sizeof(float) * 32768);
+    return SC_OK;
+}
+
 START_TEST(test_decode_golden_noise)
 {
     sc_tensor t;
@@ -214,6 +231,9 @@ START_TEST(test_decode_golden_noise)
     ck_assert_msg(d, "%s", err.msg);
     prog g = {0, 0, 0, 1};
     sc_decoder_set_progress(d, on_progress, &g);
+    lats l = {0, -1, malloc(sizeof(float) * 32768)};
+    ck_assert(l.latent);
+    ck_assert_int_eq(sc_decoder_set_latent_fn(d, on_latent, &l, &err), SC_OK);
     ck_assert_int_eq(sc_decoder_set_total(d, n, &err), SC_OK);
     ck_assert_msg(sc_decoder_set_noise(d, noise, 1, &err) == SC_OK, "%s", err.msg);
     ck_assert_msg(sc_decoder_push(d, t.data, n, &err) == SC_OK, "%s", err.msg);
@@ -222,6 +242,20 @@ START_TEST(test_decode_golden_noise)
     int64_t got = sc_decoder_read(d, out, 60000);
     ck_assert_int_eq(got, 53760);   /* the official trim of 168 pairs */
     sct_assert_close_npy("decode", out, (size_t)got, "golden/short_tr100_decode_wave.npy", 1e-5);
+    /* the latent handed out is the sampler's last one (the VAE input
+     * before 1/scale_factor), once for the one window */
+    ck_assert_int_eq(l.calls, 1);
+    ck_assert_int_eq(l.window, 0);
+    sc_tensor z;
+    sct_load_npy("golden/short_ddim_latents.npy", &z);   /* [5][1][8][256][16] */
+    ck_assert_int_eq(sc_tensor_numel(&z), 5 * 32768);
+    const float *zl = (const float *)z.data + 4 * 32768;
+    double md = 0;
+    for (int i = 0; i < 32768; i++)
+        md = fmax(md, fabs((double)l.latent[i] - zl[i]));
+    ck_assert_msg(md < 1e-4, "latent max abs diff %g", md);
+    sc_tensor_release(&z);
+    free(l.latent);
     ck_assert_int_eq(g.calls, 6);   /* 5 steps, then the vocoder */
     ck_assert_int_eq(g.vocoder, 1);
     ck_assert(g.monotone);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "sc/sc.h"
+#include "sc/stage_decoder.h"
 #include "sc/stage_util.h"
 #include "sctest.h"
 #include "../libsc/core/ncpus.h"
@@ -386,6 +387,40 @@ START_TEST(test_config)
 }
 END_TEST
 
+/* [decoder] preset (issue 15): "fast" is the sampler and step count that
+ * README "Sampler accuracy" chose, and keys after it still win; "official"
+ * is the official decoder's DDIM, eta 1, 50 steps. */
+START_TEST(test_config_preset)
+{
+    sc_config c;
+    sc_err err = {0};
+    sc_config_defaults(&c);
+    c.cfg = 3.0;
+    ck_assert_msg(sc_config_load_string(&c, "[decoder]\nsteps = 30\neta = 0.5\npreset = fast\n",
+                                        "p.ini", &err) == SC_OK, "%s", err.msg);
+    ck_assert_int_eq(c.sampler, SC_DEC_DPMSOLVERPP);
+    ck_assert_int_eq(c.order, 2);
+    ck_assert_int_eq(c.method, SC_DEC_MULTISTEP);
+    ck_assert_int_eq(c.skip, SC_DEC_TIME_UNIFORM);
+    ck_assert_int_eq(c.steps, 10);
+    ck_assert(c.cfg == 3.0 && c.eta == 0.5);   /* guidance and eta untouched */
+    ck_assert_msg(sc_config_load_string(&c, "[decoder]\npreset = fast\nsteps = 20\norder = 3\n",
+                                        "q.ini", &err) == SC_OK, "%s", err.msg);
+    ck_assert_int_eq(c.steps, 20);
+    ck_assert_int_eq(c.order, 3);
+    ck_assert_int_eq(c.sampler, SC_DEC_DPMSOLVERPP);
+    ck_assert_int_eq(sc_config_set(&c, "decoder", "preset", "official", "here", &err), SC_OK);
+    ck_assert_int_eq(c.sampler, SC_DEC_DDIM);
+    ck_assert_int_eq(c.steps, 50);
+    ck_assert_int_eq(c.order, 2);
+    ck_assert(c.eta == 1.0 && c.cfg == 3.0);
+    ck_assert_int_eq(sc_config_set(&c, "decoder", "preset", "quick", "option --x", &err),
+                     SC_ECONFIG);
+    ck_assert_msg(strstr(err.msg, "option --x") && strstr(err.msg, "fast or official"), "%s",
+                  err.msg);
+}
+END_TEST
+
 START_TEST(test_registry)
 {
     sc_log log = {SC_LOG_ERROR, NULL, NULL};
@@ -610,6 +645,7 @@ int main(void)
     tcase_add_test(tc, test_ncpus_cgroup);
     tcase_add_test(tc, test_ncpus_affinity);
     tcase_add_test(tc, test_config);
+    tcase_add_test(tc, test_config_preset);
     tcase_add_test(tc, test_registry);
     tcase_add_test(tc, test_outfile);
     tcase_add_test(tc, test_same_file);

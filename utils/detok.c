@@ -34,6 +34,8 @@ const struct option detok_longopts[] = {
     {"method", required_argument, 0, DETOK_OPT_METHOD},
     {"skip", required_argument, 0, DETOK_OPT_SKIP},
     {"precision", required_argument, 0, DETOK_OPT_PRECISION},
+    {"latents", required_argument, 0, DETOK_OPT_LATENTS},
+    {"fast", no_argument, 0, DETOK_OPT_FAST},
     {0, 0, 0, 0},
 };
 
@@ -65,6 +67,8 @@ int detok_parse_opt(sc_tool *t, int opt, const char *arg, void *user, sc_err *er
     case DETOK_OPT_METHOD: o->method = arg; return SC_OK;
     case DETOK_OPT_SKIP: o->skip = arg; return SC_OK;
     case DETOK_OPT_PRECISION: o->precision = arg; return SC_OK;
+    case DETOK_OPT_LATENTS: o->latents_path = arg; return SC_OK;
+    case DETOK_OPT_FAST: o->fast = 1; return SC_OK;
     }
     return sc_err_set(err, SC_EARG, "unknown option (try --help)");
 }
@@ -112,6 +116,9 @@ int detok_apply(sc_tool *t, const detok_opts *o, sc_err *err)
         {"sampler", o->sampler, "option --sampler"}, {"order", o->order, "option --order"},
         {"method", o->method, "option --method"}, {"skip", o->skip, "option --skip"},
     };
+    /* the preset first: explicit options override it, in any order */
+    if (o->fast && sc_config_set(&t->cfg, "decoder", "preset", "fast", "option --fast", err))
+        return err->code;
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
         if (kv[i].val && sc_config_set(&t->cfg, "decoder", kv[i].key, kv[i].val, kv[i].where, err))
             return err->code;
@@ -271,6 +278,60 @@ static void sink_abort(sink *k)
     k->of_open = 0;
     free(k->buf);
     k->buf = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* --latents: every window's latent, held until the decode succeeds    */
+/* (the window count of a streamed input is known only at its end).    */
+
+typedef struct latsink {
+    sc_outfile of;
+    int open;
+    float *buf;
+    int64_t n, cap;       /* windows */
+} latsink;
+
+static int latents_take(void *user, int64_t w, const float *latent, sc_err *err)
+{
+    latsink *l = user;
+    if (w != l->n)
+        return sc_err_set(err, SC_EINTERNAL, "latent of window %lld out of order", (long long)w);
+    if (l->n == l->cap) {
+        int64_t cap = l->cap ? 2 * l->cap : 4;
+        float *b = realloc(l->buf, sizeof(float) * SC_DEC_LATENT * (size_t)cap);
+        if (!b)
+            return sc_err_set(err, SC_ENOMEM, "out of memory holding the latents");
+        l->buf = b;
+        l->cap = cap;
+    }
+    memcpy(l->buf + (size_t)l->n * SC_DEC_LATENT, latent, sizeof(float) * SC_DEC_LATENT);
+    l->n++;
+    return SC_OK;
+}
+
+static int latents_commit(latsink *l, sc_err *err)
+{
+    int64_t shape[4] = {l->n, SC_DEC_ZC, SC_DEC_ZH, SC_DEC_ZW};
+    const char *name = sc_outfile_name(&l->of);
+    size_t n = (size_t)l->n * SC_DEC_LATENT;
+    int rc = sc_npy_write_header(l->of.f, SC_F32, 4, shape, name, err);
+    if (rc >= 0 && fwrite(l->buf, sizeof(float), n, l->of.f) != n)
+        rc = sc_err_set(err, SC_EIO, "%s: write error: %s", name, strerror(errno));
+    l->open = 0;
+    if (rc < 0) {
+        sc_outfile_abort(&l->of);
+        return rc;
+    }
+    return sc_outfile_commit(&l->of, err);
+}
+
+static void latents_free(latsink *l)
+{
+    if (l->open)
+        sc_outfile_abort(&l->of);
+    l->open = 0;
+    free(l->buf);
+    l->buf = NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -473,6 +534,8 @@ int detok_file(detok *d, const char *in, const char *out, sc_err *err)
     sc_decoder *dec = NULL;
     sink sk;
     memset(&sk, 0, sizeof sk);
+    latsink lat;
+    memset(&lat, 0, sizeof lat);
     int64_t (*tok)[2] = NULL;
     float *buf = NULL;
     int rc;
@@ -488,6 +551,16 @@ int detok_file(detok *d, const char *in, const char *out, sc_err *err)
     const char *ins[2] = {in ? in : "-", d->o.noise_path};
     if (sc_output_check(out, ins, 2, err))
         return err->code;
+    const char *lp = d->o.latents_path;
+    if (lp) {
+        if (!strcmp(lp, "-"))
+            return sc_err_set(err, SC_EARG, "--latents: give a file name, not stdout");
+        const char *all[3] = {ins[0], ins[1], out && strcmp(out, "-") ? out : NULL};
+        if (sc_output_check(lp, all, 3, err))
+            return err->code;
+        if (out && !strcmp(out, lp))
+            return sc_err_set(err, SC_EARG, "%s: --latents names the audio output", lp);
+    }
     if (!(r = sc_tokr_open(in, SC_TOKFMT_AUTO, &ex, err)))
         return err->code;
     const sc_tok_header h = *sc_tokr_header(r);
@@ -498,6 +571,11 @@ int detok_file(detok *d, const char *in, const char *out, sc_err *err)
     int fmt = detok_format_for(&d->o, out);
     if (to_file && (rc = sink_open(&sk, out, fmt, d->o.sample, err)))
         goto fail;
+    if (lp) {
+        if ((rc = sc_outfile_open(&lat.of, lp, err)))
+            goto fail;
+        lat.open = 1;
+    }
     if ((rc = model_for(d, name, &h, err)))
         goto fail;
     /* A vocabulary the file leaves open is the model's: the reader's
@@ -551,6 +629,8 @@ int detok_file(detok *d, const char *in, const char *out, sc_err *err)
     if (d->have_noise && (rc = sc_decoder_set_noise(dec, d->noise.data, d->noise_windows, err)))
         goto fail;
     sc_decoder_set_progress(dec, progress, d);
+    if (lp && (rc = sc_decoder_set_latent_fn(dec, latents_take, &lat, err)))
+        goto fail;
     if (!to_file && (rc = sink_open(&sk, out, fmt, d->o.sample, err)))
         goto fail;
     int64_t length = h.samples > 0 ? h.samples : total > 0 ? sc_ola_trim(total, d->K) : -1;
@@ -596,8 +676,14 @@ int detok_file(detok *d, const char *in, const char *out, sc_err *err)
     }
     if ((rc = drain(dec, &sk, buf, err)))
         goto fail;
-    if ((rc = sink_close(&sk, err)))
+    /* the latents first: a failed audio close then removes them again */
+    if (lp && (rc = latents_commit(&lat, err)))
+        goto fail;
+    if ((rc = sink_close(&sk, err))) {
+        if (lp)
+            unlink(lp);
         goto fail_closed;
+    }
     double el = now() - d->t0;
     sc_log_msg(&t->log, SC_LOG_INFO,
                "%s: %" PRId64 " tokens, %" PRId64 " windows, %" PRId64
@@ -606,6 +692,7 @@ int detok_file(detok *d, const char *in, const char *out, sc_err *err)
                el > 0 ? length / 16000.0 / el : 0);
     sc_decoder_destroy(dec);
     sc_tokr_close(r);
+    latents_free(&lat);
     free(tok);
     free(buf);
     return SC_OK;
@@ -615,6 +702,7 @@ fail:
     sc_tool_progress_end(t);
     sink_abort(&sk);
 fail_closed:
+    latents_free(&lat);
     sc_decoder_destroy(dec);
     sc_tokr_close(r);
     free(tok);

@@ -35,7 +35,9 @@ enum {
     DETOK_OPT_ORDER,
     DETOK_OPT_METHOD,
     DETOK_OPT_SKIP,
-    DETOK_OPT_PRECISION
+    DETOK_OPT_PRECISION,
+    DETOK_OPT_LATENTS,
+    DETOK_OPT_FAST
 };
 
 typedef struct detok_opts {
@@ -47,6 +49,8 @@ typedef struct detok_opts {
     const char *precision;       /* --precision: [backend] precision */
     int explicit_rate, explicit_vocab;      /* -r / -V on the command line */
     const char *outdir;          /* sc-decode -O */
+    const char *latents_path;    /* --latents: float32 [windows, 8, 256, 16] */
+    int fast;                    /* --fast: [decoder] preset = fast */
 } detok_opts;
 
 /* Options every decoding tool takes (terminated by a zero entry). */
@@ -55,6 +59,8 @@ extern const struct option detok_longopts[];
 #define DETOK_HELP                                                                 \
     "  -f, --format=FMT      output: wav (default), flac, ogg, raw or npy\n"      \
     "      --sample=TYPE     sample type: f32 (wav/raw default), s16, s24\n"       \
+    "      --fast            the fast preset: DPM-Solver++ 2M, 10 evaluations\n"  \
+    "                        (the options below still override it)\n"            \
     "      --sampler=S       ddim (default), dpmsolver or dpmsolver++\n"          \
     "      --steps=N         sampling steps / model evaluations (default 50)\n"   \
     "      --order=K         DPM-Solver order 1, 2 (default) or 3\n"               \
@@ -68,7 +74,10 @@ extern const struct option detok_longopts[];
     "      --precision=P     fp32 (default, exact), bf16 or auto: the arithmetic\n" \
     "                        of the decoder's and vocoder's products\n"            \
     "      --noise=FILE.npy  injected noise, float32 [windows, steps+1, 8, 256, 16]\n" \
-    "                        (DDIM) or x_T [windows, 1, 8, 256, 16] (DPM-Solver)\n"
+    "                        (DDIM) or x_T [windows, 1, 8, 256, 16] (DPM-Solver)\n" \
+    "      --latents=FILE.npy\n"                                                   \
+    "                        also write the sampled latents, float32\n"           \
+    "                        [windows, 8, 256, 16] (before the VAE)\n"
 
 /* sc_tool option callback (user = detok_opts). */
 int detok_parse_opt(sc_tool *t, int opt, const char *arg, void *user, sc_err *err);

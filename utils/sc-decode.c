@@ -107,8 +107,9 @@ int main(int argc, char **argv)
         return code;
     if (detok_apply(&t, op, &err))
         return sc_tool_fail(&t, &err);
-    if (op->noise_path && t.nargs > 1) {
-        sc_err_set(&err, SC_EARG, "--noise applies to one input only");
+    if ((op->noise_path || op->latents_path) && t.nargs > 1) {
+        sc_err_set(&err, SC_EARG, "%s applies to one input only",
+                   op->noise_path ? "--noise" : "--latents");
         return sc_tool_fail(&t, &err);
     }
     detok *d = detok_new(&t, op, &err);

@@ -198,6 +198,13 @@ void sc_decoder_set_progress(sc_decoder *d, sc_progress_fn fn, void *user);
  * float32 [windows][steps + 1][8][256][16] for DDIM (x_T, then one draw per
  * step), [windows][1][8][256][16] (x_T only) for the DPM-Solver samplers. */
 int sc_decoder_set_noise(sc_decoder *d, const float *noise, int64_t windows, sc_err *err);
+/* Each window's sampled latent, the decoder stage's output before the
+ * vocoder (float32 [8][256][16], before 1/scale_factor; sc-detok --latents):
+ * fn runs once per window, in window order, before that window is vocoded,
+ * with the latent borrowed for the call.  A non-zero return (with err set)
+ * fails the decode.  Set it before the first push. */
+typedef int (*sc_latent_fn)(void *user, int64_t window, const float *latent, sc_err *err);
+int sc_decoder_set_latent_fn(sc_decoder *d, sc_latent_fn fn, void *user, sc_err *err);
 int sc_decoder_push(sc_decoder *d, const int64_t *pairs, int64_t npairs, sc_err *err);
 /* No more pairs: decode the last window, settle and trim the tail. */
 int sc_decoder_finish(sc_decoder *d, sc_err *err);

@@ -38,6 +38,8 @@ struct sc_decoder {
     int64_t noise_windows;
     sc_progress_fn pfn;
     void *puser;
+    sc_latent_fn lfn;
+    void *luser;
     double step_s, voc_s, t_step;   /* measured totals; start of the running step */
     int64_t steps_timed, vocs_timed;
 };
@@ -186,6 +188,15 @@ int sc_decoder_set_noise(sc_decoder *d, const float *noise, int64_t windows, sc_
     return SC_OK;
 }
 
+int sc_decoder_set_latent_fn(sc_decoder *d, sc_latent_fn fn, void *user, sc_err *err)
+{
+    if (d->w > 0)
+        return sc_err_set(err, SC_EARG, "latent callback set after the first window was decoded");
+    d->lfn = fn;
+    d->luser = user;
+    return SC_OK;
+}
+
 /* The share of the whole decode done at (window w, phase, step s): every
  * window costs nsteps steps plus the vocoder, in measured seconds. */
 static void report(sc_decoder *d, const char *phase, int s)
@@ -250,6 +261,8 @@ static int decode_window(sc_decoder *d, int ntok, sc_err *err)
     double t = now();
     d->step_s += t - d->t_step;
     d->steps_timed++;
+    if (d->lfn && (rc = d->lfn(d->luser, d->w, d->latent, err)))
+        return rc;
     report(d, "vocoder", d->nsteps);
     if ((rc = d->vvt->latent_to_wave(d->voc->self, d->latent, d->wave, err)))
         return rc;

@@ -50,6 +50,37 @@ void sc_config_defaults(sc_config *cfg)
     cfg->log_level = SC_LOG_INFO;
 }
 
+/* [decoder] preset: several sampler settings under one name; keys that
+ * follow (or command-line options) still override them.  "fast" is
+ * DPM-Solver++ 2M at 10 evaluations, the issue's real-time setting and on
+ * the synthetic weights as close to the reference as any DPM-Solver
+ * setting up to 25 evaluations (README "Sampler accuracy",
+ * bench/sampler-accuracy.sh); "official" is the official decoder's default. */
+static const struct {
+    const char *name;
+    int sampler, order, method, skip, steps;
+    double eta;   /* < 0: unchanged (a deterministic sampler ignores it) */
+} presets[] = {
+    {"fast", SC_DEC_DPMSOLVERPP, 2, SC_DEC_MULTISTEP, SC_DEC_TIME_UNIFORM, 10, -1},
+    {"official", SC_DEC_DDIM, 2, SC_DEC_MULTISTEP, SC_DEC_TIME_UNIFORM, 50, 1.0},
+};
+
+static int set_preset(sc_config *cfg, const char *value)
+{
+    for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
+        if (!strcmp(value, presets[i].name)) {
+            cfg->sampler = presets[i].sampler;
+            cfg->order = presets[i].order;
+            cfg->method = presets[i].method;
+            cfg->skip = presets[i].skip;
+            cfg->steps = presets[i].steps;
+            if (presets[i].eta >= 0)
+                cfg->eta = presets[i].eta;
+            return 0;
+        }
+    return -1;
+}
+
 static int copy_str(char *dst, size_t n, const char *v, const char *where, const char *key,
                     sc_err *err)
 {
@@ -208,6 +239,11 @@ int sc_config_set(sc_config *cfg, const char *section, const char *key, const ch
                 if (i < 0)
                     return BAD("ddim, dpmsolver or dpmsolver++");
                 cfg->sampler = i;
+                return SC_OK;
+            }
+            if (!strcmp(key, "preset")) {
+                if (set_preset(cfg, value))
+                    return BAD("fast or official");
                 return SC_OK;
             }
             if (!strcmp(key, "order")) {

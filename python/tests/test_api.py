@@ -60,6 +60,20 @@ def test_arguments_become_settings(codec, backend):
         codec.ddim_sample_step = 10             # read-only: it would be ignored
 
 
+def test_decoder_preset(backend):
+    # decoder_preset="fast" (README "Sampler accuracy") sets the step count
+    # over ddim_sample_step; a setting after it still wins
+    with open_codec(backend, ddim_sample_step=25, decoder_eta=0.5, decoder_preset="fast") as c:
+        assert (c.ddim_sample_step, c._info.eta) == (10, 0.5)
+    with open_codec(backend, decoder_preset="fast", decoder_steps=20) as c:
+        assert c.ddim_sample_step == 20
+    with open_codec(backend, decoder_preset="official") as c:
+        assert (c.ddim_sample_step, c._info.eta) == (50, 1.0)
+    with pytest.raises(semanticodec_c.ConfigError) as e:
+        open_codec(backend, decoder_preset="quick")
+    assert str(e.value).startswith("decoder_preset: ") and "fast or official" in str(e.value)
+
+
 def test_bad_arguments(backend, tmp_path):
     with pytest.raises(semanticodec_c.ConfigError) as e:
         open_codec(backend, decoder_nonsense=1)
