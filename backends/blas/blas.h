@@ -187,4 +187,25 @@ int sc_blas_wino1d(blas_ctx *c, const float *x, int Cin, int L, const float *w, 
 int sc_blas_conv_transpose1d(void *ctx, const float *x, int Cin, int L, const float *w,
                              const float *b, int Cout, int k, int stride, int pad, float *y);
 
+/* The col2im half of a transposed 1-D convolution, shared by the fp32 and
+ * bf16 paths so that both add the taps in one order: Z holds, for nc
+ * output channels and k taps, the products of input positions t0..t0+n-1;
+ * tap kk of position t lands on output t*s + kk - pad of y[nc][Lo]. */
+static inline void sc_blas_convt_add(float *y, int Lo, const float *Z, int nc, int k, int n,
+                                     int t0, int s, int pad)
+{
+    for (int co = 0; co < nc; co++) {
+        float *yr = y + (size_t)co * Lo;
+        for (int kk = 0; kk < k; kk++) {
+            const float *zr = Z + ((size_t)co * k + kk) * n;
+            int off = kk - pad;   /* o = t s + off */
+            int tlo = off >= 0 ? 0 : (-off + s - 1) / s;
+            int thi = Lo - 1 - off < 0 ? -1 : (Lo - 1 - off) / s;
+            int a = tlo > t0 ? tlo - t0 : 0, z = thi - t0 < n - 1 ? thi - t0 : n - 1;
+            for (int t = a; t <= z; t++)
+                yr[(t0 + t) * s + off] += zr[t];
+        }
+    }
+}
+
 #endif

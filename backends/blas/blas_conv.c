@@ -276,18 +276,7 @@ static void convt_task(void *arg, int64_t b, int64_t e, int wk)
             int n = j->L - t0 < lb ? j->L - t0 : lb;
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, n, j->Cin, 1.0f,
                         j->w + (size_t)c0 * k, j->Cout * k, j->x + t0, j->L, 0.0f, Z, n);
-            for (int co = 0; co < nc; co++) {
-                float *yr = j->y + (size_t)(c0 + co) * Lo;
-                for (int kk = 0; kk < k; kk++) {
-                    const float *zr = Z + ((size_t)co * k + kk) * n;
-                    int off = kk - j->pad;   /* o = t s + off */
-                    int tlo = off >= 0 ? 0 : (-off + s - 1) / s;
-                    int thi = Lo - 1 - off < 0 ? -1 : (Lo - 1 - off) / s;
-                    int a = tlo > t0 ? tlo - t0 : 0, z = thi - t0 < n - 1 ? thi - t0 : n - 1;
-                    for (int t = a; t <= z; t++)
-                        yr[(t0 + t) * s + off] += zr[t];
-                }
-            }
+            sc_blas_convt_add(j->y + (size_t)c0 * Lo, Lo, Z, nc, k, n, t0, s, j->pad);
         }
     }
 }
