@@ -20,6 +20,13 @@ tests_check_ops_SOURCES = tests/check_ops.c
 tests_check_ops_CFLAGS = $(CHECK_CFLAGS_ALL)
 tests_check_ops_LDADD = $(CHECK_LDADD_ALL)
 
+# The blas backend when dlmopen cannot give it a private OpenBLAS.
+check_PROGRAMS += tests/check_blasshare
+TESTS += tests/check_blasshare
+tests_check_blasshare_SOURCES = tests/check_blasshare.c
+tests_check_blasshare_CFLAGS = $(CHECK_CFLAGS_ALL)
+tests_check_blasshare_LDADD = $(CHECK_LDADD_ALL) $(DL_LIBS)
+
 # A plugin built for another ABI version, to prove it is refused.
 check_LTLIBRARIES = tests/plugins/backend_badabi.la
 tests_plugins_backend_badabi_la_SOURCES = tests/badabi.c

@@ -50,7 +50,7 @@ typedef struct blas_lib {
     int private_ns;       /* loaded with dlmopen beside the host's OpenBLAS */
     int ok;
     char err[256];
-    char warn[320];       /* why results may differ from the tools' ("" if none) */
+    char warn[512];       /* why results may differ from the tools' ("" if none) */
 } blas_lib;
 
 extern blas_lib sc_blas_lib_tab;

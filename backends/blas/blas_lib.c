@@ -33,8 +33,12 @@
  * static-TLS reserve for the libc copies in them (glibc.rtld.nns); only
  * one namespace is ever used here.  Where dlmopen fails (exhausted
  * namespaces or TLS, a libc without it), we fall back to the host's
- * instance and say so in ->warn: the backend logs it as a warning, and
- * results may then differ from the tools' in the last bits.
+ * instance and say so in ->warn: the backend logs it as a warning.  Results
+ * may then differ from the tools' in the last bits (the host's kernels),
+ * and the instance is set to one thread like ours, for the host too: the
+ * backend's ops split their work over the program's pool (blas.h), and a
+ * threaded OpenBLAS under each pool worker would oversubscribe the CPUs
+ * and tie the bits to the host's thread count (tests/check_blasshare.c).
  *
  * $SC_OPENBLAS, when set, names the library file to load instead of
  * libopenblas.so.0 (a particular OpenBLAS build; the tests use a missing
@@ -123,9 +127,9 @@ static void load(void)
             t->private_ns = 1;
         } else {
             snprintf(t->warn, sizeof t->warn, "OpenBLAS is shared with the host process (no "
-                     "private copy: %s): its kernels and thread count are the host's, and "
-                     "results may differ from the sc tools' in the last bits",
-                     reason(dlerror(), names[found]));
+                     "private copy: %s): its kernels are the host's, so results may differ "
+                     "from the sc tools' in the last bits, and it now runs single-threaded "
+                     "for the host too", reason(dlerror(), names[found]));
             h = host;
         }
     } else {
