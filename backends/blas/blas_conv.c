@@ -176,18 +176,22 @@ static void conv_1x1(blas_ctx *c, const float *x, int Cin, int n, const float *w
     sc_blas_sgemm(c, 0, 0, Cout, n, Cin, 1.0f, w, Cin, x, n, b ? 1.0f : 0.0f, y, n);
 }
 
-/* Winograd for a 3x3, stride-1, padding-1 convolution: when both channel
- * counts are >= 128 (the GEMMs of the transform then run near the sgemm
- * ceiling) and rows are >= 16 wide.  That is every 3x3 convolution of the
- * VAE decoder but conv_in (8 channels in) and conv_out (1 out), and none
- * of the UNet's: where it has 128 channels or more its rows are 8 wide or
- * less, so the sampler's long chain keeps the im2col rounding its parity
- * was established with.  Option winograd=always|never overrides. */
-static int use_wino(const blas_ctx *c, int Cin, int Cout, int W)
+/* Winograd for a 3x3, stride-1, padding-1 convolution where it is faster
+ * than im2col (bench_ops, per CPU-second): both channel counts >= 128 and
+ * rows >= 16 wide, every 3x3 convolution of the VAE decoder but conv_in
+ * (8 channels in) and conv_out (1 out); and both >= 64 over >= 1024
+ * positions, the UNet's two finest levels (256x16 at 64 channels: 1.36x,
+ * 128x8 at 128: 1.27x).  At its coarser levels (64x4, 32x2) there are too
+ * few tiles for the 16 GEMMs of the transform, and im2col wins.  The
+ * rounding stays that of a direct convolution (the transforms only add,
+ * subtract and halve): the UNet's outputs and the sampled latents are as
+ * close to the goldens as with im2col (tests/check_decoder, check_dpm).
+ * Option winograd=always|never overrides. */
+static int use_wino(const blas_ctx *c, int Cin, int Cout, int H, int W)
 {
     if (c->wino)
         return c->wino > 0;
-    return Cin >= 128 && Cout >= 128 && W >= 16;
+    return (Cin >= 128 && Cout >= 128 && W >= 16) || (Cin >= 64 && Cout >= 64 && H * W >= 1024);
 }
 
 int sc_blas_conv2d(void *ctx, const float *x, int Cin, int H, int W, const float *w,
@@ -202,7 +206,7 @@ int sc_blas_conv2d(void *ctx, const float *x, int Cin, int H, int W, const float
         conv_1x1(ctx, x, Cin, H * W, w, b, Cout, y);
         return SC_OK;
     }
-    if (kh == 3 && kw == 3 && stride == 1 && pad == 1 && use_wino(ctx, Cin, Cout, W))
+    if (kh == 3 && kw == 3 && stride == 1 && pad == 1 && use_wino(ctx, Cin, Cout, H, W))
         return sc_blas_wino3x3(ctx, x, Cin, H, W, w, b, Cout, y);
     conv_job j = {.x = x, .w = w, .b = b, .y = y, .Cin = Cin, .H = H, .W = W, .Cout = Cout,
                   .kh = kh, .kw = kw, .stride = stride, .pad = pad, .dil = 1,
