@@ -387,9 +387,9 @@ START_TEST(test_config)
 }
 END_TEST
 
-/* [decoder] preset (issue 15): "fast" is the sampler and step count that
- * README "Sampler accuracy" chose, and keys after it still win; "official"
- * is the official decoder's DDIM, eta 1, 50 steps. */
+/* [decoder] preset (issue 15): "fast" and "balanced" are the sampler
+ * settings README "Sampler accuracy" chose, and keys after them still win;
+ * "official" is the official decoder's DDIM, eta 1, 50 steps. */
 START_TEST(test_config_preset)
 {
     sc_config c;
@@ -409,6 +409,13 @@ START_TEST(test_config_preset)
     ck_assert_int_eq(c.steps, 20);
     ck_assert_int_eq(c.order, 3);
     ck_assert_int_eq(c.sampler, SC_DEC_DPMSOLVERPP);
+    ck_assert_int_eq(sc_config_set(&c, "decoder", "preset", "balanced", "here", &err), SC_OK);
+    ck_assert_int_eq(c.sampler, SC_DEC_DPMSOLVERPP);
+    ck_assert_int_eq(c.order, 2);
+    ck_assert_int_eq(c.method, SC_DEC_MULTISTEP);
+    ck_assert_int_eq(c.skip, SC_DEC_LOGSNR);
+    ck_assert_int_eq(c.steps, 20);
+    ck_assert(c.cfg == 3.0 && c.eta == 0.5);
     ck_assert_int_eq(sc_config_set(&c, "decoder", "preset", "official", "here", &err), SC_OK);
     ck_assert_int_eq(c.sampler, SC_DEC_DDIM);
     ck_assert_int_eq(c.steps, 50);
@@ -416,7 +423,7 @@ START_TEST(test_config_preset)
     ck_assert(c.eta == 1.0 && c.cfg == 3.0);
     ck_assert_int_eq(sc_config_set(&c, "decoder", "preset", "quick", "option --x", &err),
                      SC_ECONFIG);
-    ck_assert_msg(strstr(err.msg, "option --x") && strstr(err.msg, "fast or official"), "%s",
+    ck_assert_msg(strstr(err.msg, "option --x") && strstr(err.msg, "fast, balanced or official"), "%s",
                   err.msg);
 }
 END_TEST

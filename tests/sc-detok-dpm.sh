@@ -3,9 +3,10 @@
 # and the x_T-only --noise layout reach the decoder (the dpm_short_2m10
 # golden: the vendored solver on the official model, wave within 1e-4),
 # --latents writes the solver's final latents [windows, 8, 256, 16] (the
-# golden's latent within 1e-4), --fast is its spelled-out settings bit for
-# bit (latents and wave, so two decodes also agree), and bad settings are
-# usage errors (one line naming the culprit, no output).
+# golden's latent within 1e-4), --fast and --preset balanced are their
+# spelled-out settings bit for bit (latents and wave, so two decodes also
+# agree), and bad settings are usage errors (one line naming the culprit,
+# no output).
 # Every setting's numerics are checked in tests/check_dpm.
 set -u
 : "${SC_BINDIR:?run with make check}" "${SC_REFDIR:?}" "${SC_SCRATCH:?}" "${SC_BUILDDIR:?}"
@@ -50,6 +51,15 @@ if "$DETOK" -q $M --fast --latents "$D/fast_lat.npy" -f npy "$T" "$D/fast.npy" 2
     else bad "--fast$x differs from $FAST: $r"; fi
   done
 else bad "--fast decode failed: $(cat "$D/err")"; fi
+# and --preset balanced is DPM-Solver++ 2M, logSNR steps, 20 evaluations
+BAL="--sampler dpmsolver++ --order 2 --method multistep --skip logSNR --steps 20"
+if "$DETOK" -q $M --preset balanced --latents "$D/bal_lat.npy" -f npy "$T" "$D/bal.npy" 2>"$D/err" &&
+   "$DETOK" -q $M $BAL --latents "$D/balx_lat.npy" -f npy "$T" "$D/balx.npy" 2>>"$D/err"; then
+  for x in _lat ""; do
+    if r=$("$CMP" -a 0 "$D/bal$x.npy" "$D/balx$x.npy"); then ok "--preset balanced$x = $BAL: $r"
+    else bad "--preset balanced$x differs from $BAL: $r"; fi
+  done
+else bad "--preset balanced decode failed: $(cat "$D/err")"; fi
 
 # 3. bad settings: exit status, one line, no output
 expect_fail() {  # NAME STATUS PATTERN -- command...
@@ -63,6 +73,8 @@ expect_fail() {  # NAME STATUS PATTERN -- command...
   elif [ "$lines" -ne 1 ]; then bad "$name: $lines lines on stderr: $(cat "$D/err")"
   else ok "$name: $(cat "$D/err")"; fi
 }
+expect_fail "unknown preset" 78 "option --preset: bad value 'quick' for decoder.preset (fast, balanced or official)" -- \
+  "$DETOK" -q $M --preset quick "$T" "$D/o.wav"
 expect_fail "unknown sampler" 78 "sampler" -- "$DETOK" -q $M --sampler dpm "$T" "$D/o.wav"
 expect_fail "order 4" 78 "order" -- "$DETOK" -q $M --sampler dpmsolver --order 4 "$T" "$D/o.wav"
 expect_fail "unknown method" 78 "adaptive" -- \

@@ -36,6 +36,7 @@ const struct option detok_longopts[] = {
     {"precision", required_argument, 0, DETOK_OPT_PRECISION},
     {"latents", required_argument, 0, DETOK_OPT_LATENTS},
     {"fast", no_argument, 0, DETOK_OPT_FAST},
+    {"preset", required_argument, 0, DETOK_OPT_PRESET},
     {0, 0, 0, 0},
 };
 
@@ -68,7 +69,8 @@ int detok_parse_opt(sc_tool *t, int opt, const char *arg, void *user, sc_err *er
     case DETOK_OPT_SKIP: o->skip = arg; return SC_OK;
     case DETOK_OPT_PRECISION: o->precision = arg; return SC_OK;
     case DETOK_OPT_LATENTS: o->latents_path = arg; return SC_OK;
-    case DETOK_OPT_FAST: o->fast = 1; return SC_OK;
+    case DETOK_OPT_FAST: o->preset = "fast"; return SC_OK;
+    case DETOK_OPT_PRESET: o->preset = arg; return SC_OK;
     }
     return sc_err_set(err, SC_EARG, "unknown option (try --help)");
 }
@@ -117,7 +119,7 @@ int detok_apply(sc_tool *t, const detok_opts *o, sc_err *err)
         {"method", o->method, "option --method"}, {"skip", o->skip, "option --skip"},
     };
     /* the preset first: explicit options override it, in any order */
-    if (o->fast && sc_config_set(&t->cfg, "decoder", "preset", "fast", "option --fast", err))
+    if (o->preset && sc_config_set(&t->cfg, "decoder", "preset", o->preset, "option --preset", err))
         return err->code;
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
         if (kv[i].val && sc_config_set(&t->cfg, "decoder", kv[i].key, kv[i].val, kv[i].where, err))

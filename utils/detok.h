@@ -37,7 +37,8 @@ enum {
     DETOK_OPT_SKIP,
     DETOK_OPT_PRECISION,
     DETOK_OPT_LATENTS,
-    DETOK_OPT_FAST
+    DETOK_OPT_FAST,
+    DETOK_OPT_PRESET
 };
 
 typedef struct detok_opts {
@@ -50,7 +51,7 @@ typedef struct detok_opts {
     int explicit_rate, explicit_vocab;      /* -r / -V on the command line */
     const char *outdir;          /* sc-decode -O */
     const char *latents_path;    /* --latents: float32 [windows, 8, 256, 16] */
-    int fast;                    /* --fast: [decoder] preset = fast */
+    const char *preset;          /* --preset (--fast: "fast"), the last one given */
 } detok_opts;
 
 /* Options every decoding tool takes (terminated by a zero entry). */
@@ -59,8 +60,11 @@ extern const struct option detok_longopts[];
 #define DETOK_HELP                                                                 \
     "  -f, --format=FMT      output: wav (default), flac, ogg, raw or npy\n"      \
     "      --sample=TYPE     sample type: f32 (wav/raw default), s16, s24\n"       \
-    "      --fast            the fast preset: DPM-Solver++ 2M, 10 evaluations\n"  \
-    "                        (the options below still override it)\n"            \
+    "      --preset=NAME     sampler settings under one name (the options below\n" \
+    "                        still override it): fast (DPM-Solver++ 2M, 10\n"     \
+    "                        evaluations), balanced (2M, logSNR steps, 20) or\n"  \
+    "                        official (DDIM, eta 1, 50 steps: the default)\n"     \
+    "      --fast            the same as --preset=fast\n"                         \
     "      --sampler=S       ddim (default), dpmsolver or dpmsolver++\n"          \
     "      --steps=N         sampling steps / model evaluations (default 50)\n"   \
     "      --order=K         DPM-Solver order 1, 2 (default) or 3\n"               \

@@ -67,11 +67,13 @@ def test_decoder_preset(backend):
         assert (c.ddim_sample_step, c._info.eta) == (10, 0.5)
     with open_codec(backend, decoder_preset="fast", decoder_steps=20) as c:
         assert c.ddim_sample_step == 20
+    with open_codec(backend, decoder_preset="balanced") as c:
+        assert c.ddim_sample_step == 20
     with open_codec(backend, decoder_preset="official") as c:
         assert (c.ddim_sample_step, c._info.eta) == (50, 1.0)
     with pytest.raises(semanticodec_c.ConfigError) as e:
         open_codec(backend, decoder_preset="quick")
-    assert str(e.value).startswith("decoder_preset: ") and "fast or official" in str(e.value)
+    assert str(e.value).startswith("decoder_preset: ") and "fast, balanced or official" in str(e.value)
 
 
 def test_bad_arguments(backend, tmp_path):
