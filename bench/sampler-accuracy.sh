@@ -1,8 +1,8 @@
 #!/bin/sh
 # bench/sampler-accuracy.sh - how few model evaluations the deterministic
 # samplers need (issue 15 item 3; the table in README.md "Sampler
-# accuracy").  Opt-in, not in `make bench`: about 2,500 guided UNet
-# evaluations and 32 vocoder passes, an hour or more of two cores.
+# accuracy").  Opt-in, not in `make bench`: about 3,700 guided UNet
+# evaluations and 60 vocoder passes, a few hours of two cores.
 #
 #   make bench SC_BENCHES=bench/sampler-accuracy.sh
 #
@@ -12,7 +12,10 @@
 # x_T: sc_noise_fill(seed, window, draw 0)).
 #
 # Reference: DPM-Solver++ 3M (order 3, multistep) at 200 evaluations,
-# confirmed against DDIM eta 0 at 500.  Then DDIM eta 0, DPM-Solver++ 2M, 3M
+# confirmed against DDIM eta 0 at 500 and against a second solver family,
+# DPM-Solver++ 2M with steps uniform in log-SNR at 200 (the report gives
+# their distances to each other; SAMPLER_ACC_REF names the one the table
+# is measured against, default the one nearest DDIM at 500).  Then DDIM eta 0, DPM-Solver++ 2M, 3M
 # and singlestep order 3 at 5, 8, 10, 15, 20, 25 and 50 model evaluations
 # (skip time_uniform, the vendored sample()'s default, lower_order_final).
 # Evaluations: a multistep or singlestep DPM-Solver with --steps N evaluates
@@ -31,6 +34,7 @@
 #      SAMPLER_ACC_JOBS (parallel decodes, default 2, nice 10),
 #      SAMPLER_ACC_THREADS (threads per decode, default 1),
 #      SAMPLER_ACC_NFE (default "5 8 10 15 20 25 50"),
+#      SAMPLER_ACC_REF (the table's reference: 3m-200, 2ml-200 or ddim-500),
 #      SAMPLER_ACC_REPORT_ONLY=1 (no decoding: the table of what exists).
 set -u
 : "${SC_BUILDDIR:=.}" "${SC_REFDIR:?run through make bench}"
@@ -94,13 +98,14 @@ if [ "${1:-}" = --one ]; then
 fi
 if [ "${SAMPLER_ACC_REPORT_ONLY:-0}" != 1 ]; then
     # most needed first, so that an interrupted run leaves the useful part:
-    # the reference, DDIM at 50 (the bar to meet), the multistep solvers,
+    # the references, DDIM at 50 (the bar to meet), the multistep solvers,
     # singlestep, DDIM, each from the fewest evaluations up, the solvers at
-    # the largest count (close to the reference anyway), and the 500-step
-    # confirmation last
+    # the largest count (close to the reference anyway), the 500-step
+    # confirmation, and last 2M with logSNR steps (the balanced preset's
+    # family) at the grid's counts and between them
     sorted=$(echo $NFE | tr ' ' '\n' | sort -n)
     top=$(echo "$sorted" | tail -n 1)
-    list="3m-200 ddim-50"
+    list="3m-200 2ml-200 ddim-50"
     for k in 2m3m s3 ddim; do
         for n in $sorted; do
             [ "$n" = "$top" ] && continue
@@ -109,22 +114,38 @@ if [ "${SAMPLER_ACC_REPORT_ONLY:-0}" != 1 ]; then
     done
     list="$list 2m-$top 3m-$top s3-$top ddim-$top"
     list="$list ddim-500"
+    for n in $sorted 18 22 30 35 40; do list="$list 2ml-$n"; done
     for name in $list; do echo "$name"; done | xargs -P "$J" -n 1 sh "$0" --one
 fi
 
 # ------------------------------------------------------------------ report
 lat() { "$NPYCMP" -a 1e30 "$1" "$2" | awk '{ printf "%.3g %.3g", $3, $7 }'; }
 mel() { "$CMPA" "$1" "$2" 2>/dev/null | awk '$1 == "mel_distance" { printf "%.4f", $2 }'; }
-R=3m-200
-[ -s "$D/${R}_lat.npy" ] || { echo "reference $R missing"; exit 1; }
-echo "reference: DPM-Solver++ 3M, 200 evaluations"
-if [ -s "$D/ddim-500_lat.npy" ]; then
-    set -- $(lat "$D/ddim-500_lat.npy" "$D/${R}_lat.npy")
-    echo "DDIM eta 0, 500 evaluations vs the reference: latent max-abs $1, RMS $2," \
-         "mel_distance $(mel "$D/ddim-500.wav" "$D/$R.wav")"
-else
-    echo "DDIM eta 0, 500 evaluations: missing"
-fi
+have() { [ -s "$D/${1}_lat.npy" ] && [ -s "$D/$1.wav" ]; }
+refname() {
+    case $1 in
+    3m-200) echo "DPM-Solver++ 3M, 200 evaluations (time-uniform)" ;;
+    2ml-200) echo "DPM-Solver++ 2M, 200 evaluations (logSNR)" ;;
+    ddim-500) echo "DDIM eta 0, 500 evaluations" ;;
+    esac
+}
+# the candidate references against each other
+echo "references (latent max-abs, RMS; mel_distance):"
+best= bestrms=
+for a in 3m-200 2ml-200 ddim-500; do
+    have $a || { echo "  $(refname $a): missing"; continue; }
+    for b in 3m-200 2ml-200 ddim-500; do
+        [ "$a" \< "$b" ] && have $b || continue
+        set -- $(lat "$D/${a}_lat.npy" "$D/${b}_lat.npy")
+        echo "  $(refname $a) vs $(refname $b): $1, $2; $(mel "$D/$a.wav" "$D/$b.wav")"
+        if [ "$b" = ddim-500 ] && { [ -z "$best" ] || awk "BEGIN { exit !($2 < $bestrms) }"; }; then
+            best=$a bestrms=$2
+        fi
+    done
+done
+R=${SAMPLER_ACC_REF:-${best:-3m-200}}
+have "$R" || { echo "reference $R missing"; exit 1; }
+echo "the table's reference: $(refname "$R")"
 echo
 echo "| sampler | evaluations | latent max-abs | latent RMS | mel_distance |"
 echo "|---|---:|---:|---:|---:|"
@@ -144,11 +165,13 @@ for k in ddim 2m 3m s3; do
 done
 # settings beside the grid, where decoded (sh sampler-accuracy.sh --one
 # 2ml-15, ddim-100, ...)
-for f in "$D"/2ml-*_lat.npy "$D"/3ml-*_lat.npy "$D"/ddim-*_lat.npy; do
-    [ -s "$f" ] || continue
-    name=$(basename "$f" _lat.npy) n=${name##*-}
-    case " $NFE 500 " in *" $n "*) case $name in ddim-*) continue ;; esac ;; esac
-    [ -s "$D/$name.wav" ] || continue
+for name in $(cd "$D" && ls 2ml-*_lat.npy 3ml-*_lat.npy ddim-*_lat.npy 2>/dev/null |
+              sed 's/_lat\.npy$//' | sort -t- -k1,1 -k2,2n); do
+    n=${name##*-}
+    case " $NFE " in *" $n "*) case $name in ddim-*) continue ;; esac ;; esac
+    case $name in 2ml-200|ddim-500) continue ;; esac   # the references, above
+    f=$D/${name}_lat.npy
+    have "$name" || continue
     case $name in
     2ml-*) label="DPM-Solver++ 2M, logSNR" ;; 3ml-*) label="DPM-Solver++ 3M, logSNR" ;;
     *) label="DDIM, eta 0" ;;
