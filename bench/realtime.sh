@@ -8,10 +8,12 @@
 #               (TIMING.md: 140.7-162.1 s for DDIM 50 steps, eta 1)
 #   fast fp32   --fast                    the same on a CPU without
 #               AVX-512 BF16 (fp32 is what `auto` gives there)
+#   balanced    --preset balanced, fp32 and bf16: DPM-Solver++ 2M, 20
+#               evaluations, DDIM-50's accuracy (README "Sampler accuracy")
 #   official    DDIM 50 steps, fp32       target: >= 5x the official code
 #
-# Each setting runs $SC_BENCH_REPEAT times (default 3; the official one
-# once, it is ~30 s) and the fastest wall time is reported with its CPU
+# Each setting runs $SC_BENCH_REPEAT times (default 3; balanced and the
+# official one once, $SC_BENCH_REPEAT_OFFICIAL for the latter) and the fastest wall time is reported with its CPU
 # seconds: the machine is shared.  The model directory is
 # $SC_BENCH_MODEL_DIR, or a synthetic one written once to the scratch
 # folder (`sc-model synth`, 2.4 GB): --synthetic would time the weight
@@ -68,14 +70,18 @@ else
     echo "    fast-bf16: skipped, this CPU has no AVX-512 BF16"
 fi
 run fast-fp32 "$REP" --fast
-run official-fp32 1
+if grep -q avx512_bf16 /proc/cpuinfo 2>/dev/null; then
+    run balanced-bf16 1 --preset balanced --precision bf16
+fi
+run balanced-fp32 1 --preset balanced
+run official-fp32 "${SC_BENCH_REPEAT_OFFICIAL:-1}"
 
 awk -v cpu="$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" '
     BEGIN { printf "== sc-detok, one 10.24 s window, rate 100, 2 threads (%s), whole process\n", cpu }
     {
         wall = $2; cpu_s = $3 + $4; rss = $5 / 1048576
         printf "%-14s %6.2f s wall (%.2f CPU s), peak RSS %.2f GiB, %.2fx real time", $1, wall, cpu_s, rss, 10.24 / wall
-        if ($1 ~ /^fast/)
+        if ($1 ~ /^(fast|balanced)/)
             printf "; official default decode 140.7-162.1 s: %.1f-%.1fx faster", 140.7 / wall, 162.1 / wall
         if ($1 == "official-fp32")
             printf "; official 140.7-162.1 s: %.1f-%.1fx faster", 140.7 / wall, 162.1 / wall
