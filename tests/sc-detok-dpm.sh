@@ -41,25 +41,22 @@ if "$DETOK" -q $M --sampler dpmsolver++ --steps 10 --order 2 --method multistep 
   else bad "$be dpm_short_2m10 --latents: $r"; fi
 else bad "sc-detok --sampler dpmsolver++ failed: $(cat "$D/err")"; fi
 
-# 2. --fast (README "Sampler accuracy") is DPM-Solver++ 2M, 10 evaluations
-FAST="--sampler dpmsolver++ --order 2 --method multistep --skip time_uniform --steps 10"
+# 2. the presets (README "Sampler accuracy") are their spelled-out options
 T=$G/short_tr100_tokens.npy
-if "$DETOK" -q $M --fast --latents "$D/fast_lat.npy" -f npy "$T" "$D/fast.npy" 2>"$D/err" &&
-   "$DETOK" -q $M $FAST --latents "$D/spelled_lat.npy" -f npy "$T" "$D/spelled.npy" 2>>"$D/err"; then
-  for x in _lat ""; do
-    if r=$("$CMP" -a 0 "$D/fast$x.npy" "$D/spelled$x.npy"); then ok "--fast$x = $FAST: $r"
-    else bad "--fast$x differs from $FAST: $r"; fi
-  done
-else bad "--fast decode failed: $(cat "$D/err")"; fi
-# and --preset balanced is DPM-Solver++ 2M, logSNR steps, 20 evaluations
-BAL="--sampler dpmsolver++ --order 2 --method multistep --skip logSNR --steps 20"
-if "$DETOK" -q $M --preset balanced --latents "$D/bal_lat.npy" -f npy "$T" "$D/bal.npy" 2>"$D/err" &&
-   "$DETOK" -q $M $BAL --latents "$D/balx_lat.npy" -f npy "$T" "$D/balx.npy" 2>>"$D/err"; then
-  for x in _lat ""; do
-    if r=$("$CMP" -a 0 "$D/bal$x.npy" "$D/balx$x.npy"); then ok "--preset balanced$x = $BAL: $r"
-    else bad "--preset balanced$x differs from $BAL: $r"; fi
-  done
-else bad "--preset balanced decode failed: $(cat "$D/err")"; fi
+same_as() {  # NAME "PRESET OPTIONS" "SPELLED-OUT OPTIONS"
+  # shellcheck disable=SC2086
+  if "$DETOK" -q $M $2 --latents "$D/$1_lat.npy" -f npy "$T" "$D/$1.npy" 2>"$D/err" &&
+     "$DETOK" -q $M $3 --latents "$D/$1x_lat.npy" -f npy "$T" "$D/$1x.npy" 2>>"$D/err"; then
+    for x in _lat ""; do
+      if r=$("$CMP" -a 0 "$D/$1$x.npy" "$D/$1x$x.npy"); then ok "$2$x = $3: $r"
+      else bad "$2$x differs from $3: $r"; fi
+    done
+  else bad "$2 decode failed: $(cat "$D/err")"; fi
+}
+# DPM-Solver++ 2M, 10 evaluations; 2M with logSNR steps, 20 evaluations
+same_as fast "--fast" "--sampler dpmsolver++ --order 2 --method multistep --skip time_uniform --steps 10"
+same_as bal "--preset balanced" \
+  "--sampler dpmsolver++ --order 2 --method multistep --skip logSNR --steps 20"
 
 # 3. bad settings: exit status, one line, no output
 expect_fail() {  # NAME STATUS PATTERN -- command...
