@@ -27,14 +27,19 @@
 # both windows); existing outputs are kept, so an interrupted run resumes.
 # Errors against the reference: max-abs and RMS of the final latent (both
 # windows, before 1/scale_factor), and sc-compare's mel_distance of the
-# decoded 14 s.  Synthetic weights (the CI model): the numbers say how the
-# solvers converge on this network, not how trained audio sounds.
+# decoded 14 s.  Synthetic weights (the CI model) unless SAMPLER_ACC_MODEL
+# names a model directory (the published rate-100 checkpoint, as sc-model
+# fetch writes it): synthetic numbers say how the solvers converge on a
+# network of the real shape, not how trained audio sounds.  Give each model
+# its own SAMPLER_ACC_DIR: existing outputs are reused.
 #
 # Env: SAMPLER_ACC_DIR (outputs, default tests/scratch/sampler-accuracy),
 #      SAMPLER_ACC_JOBS (parallel decodes, default 2, nice 10),
 #      SAMPLER_ACC_THREADS (threads per decode, default 1),
 #      SAMPLER_ACC_NFE (default "5 8 10 15 20 25 50"),
 #      SAMPLER_ACC_REF (the table's reference: 3m-200, 2ml-200 or ddim-500),
+#      SAMPLER_ACC_MODEL (model directory, rate 100, vocabulary 16384;
+#      default: the synthetic weights),
 #      SAMPLER_ACC_REPORT_ONLY=1 (no decoding: the table of what exists).
 set -u
 : "${SC_BUILDDIR:=.}" "${SC_REFDIR:?run through make bench}"
@@ -77,11 +82,13 @@ run_one() {
         echo $$ >"$D/$name.lock/pid"   # stale: its run was interrupted
     fi
     echo $$ >"$D/$name.lock/pid"
+    # the weights: set -- keeps a model path with spaces in one word
+    if [ -n "${SAMPLER_ACC_MODEL:-}" ]; then set -- -m "$SAMPLER_ACC_MODEL"; else set -- --synthetic; fi
     t0=$(date +%s)
     tm=
     [ -x /usr/bin/time ] && tm="/usr/bin/time -f %U -o $D/$name.cpu"
     # shellcheck disable=SC2046,SC2086
-    if nice -n 10 $tm "$DETOK" -q --synthetic -r 100 -V 16384 -B "$be" -j "${SAMPLER_ACC_THREADS:-1}" --cfg 2 --seed 0 \
+    if nice -n 10 $tm "$DETOK" -q "$@" -r 100 -V 16384 -B "$be" -j "${SAMPLER_ACC_THREADS:-1}" --cfg 2 --seed 0 \
         $(opts "$name") --latents "$D/${name}_lat.npy" "$TOK" "$D/$name.wav" 2>"$D/$name.err"; then
         echo "$(date -u +%H:%M:%S) $name done in $(( $(date +%s) - t0 )) s" \
              "($(cat "$D/$name.cpu" 2>/dev/null || echo ?) s user)"
