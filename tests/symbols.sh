@@ -3,7 +3,8 @@
 # defines is declared in an installed header (include/sc/*.h, all of
 # which are installed: scinclude_HEADERS).  Internal functions shared
 # between libsc's files are hidden (SC_HIDDEN); tools and tests that need
-# more compile the internal sources in.
+# more compile the internal sources in.  And every call of the codec API
+# has its synopsis in sc_codec(3).
 set -u
 : "${SC_BUILDDIR:?run with make check}" "${SC_SRCDIR:?}"
 fail() { echo "FAIL: $*"; exit 1; }
@@ -32,3 +33,13 @@ while read -r s; do
 done <"$tmp"
 [ $bad = 0 ] || exit 1
 echo "ok: $n exported symbols, each declared in include/sc/*.h"
+# the codec API (sc/codec.h) is the one sc_codec(3) documents: each of its
+# exported calls has a synopsis line there
+m=0
+for s in $(grep -E '^(sc_codec|sc_encoder|sc_decoder)_' "$tmp"); do
+  grep -q "^\.F[no] $s\( \|$\)" "$SC_SRCDIR/man/sc_codec.3" && continue
+  echo "FAIL: $s is exported but sc_codec(3) has no synopsis for it"
+  m=1
+done
+[ $m = 0 ] || exit 1
+echo "ok: every sc_codec_/sc_encoder_/sc_decoder_ call is in sc_codec(3)"
